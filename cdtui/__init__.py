@@ -1,0 +1,3 @@
+"""cdtui: Cdiscount / Octopia orders to Sendcloud labels, in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from cdtui.cli import main
+
+raise SystemExit(main())

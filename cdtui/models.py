@@ -1,0 +1,488 @@
+"""Domain models shared by the clients, the store, the engine and the UI.
+
+Octopia documents are validated with models that accept the live API's camelCase
+names *and* our snake_case names (``populate_by_name``), ignore unknown fields and
+tolerate absent optional ones: the public field lists are known to be imperfect.
+Everything that is **unconfirmed** about Octopia's shapes is handled here and in
+``octopia.py`` only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+class _Api(BaseModel):
+    """Tolerant base for documents coming from (or stored like) the Octopia API."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """ISO-8601 UTC with a ``Z``, second precision: the form Octopia filters accept."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------- Octopia: seller
+
+
+class SellerProfile(_Api):
+    seller_id: str = Field(validation_alias=AliasChoices("sellerId", "seller_id", "id"))
+    login: str | None = None
+    shop_name: str | None = None
+
+    @field_validator("seller_id", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class Subscription(_Api):
+    subscription_id: str | None = None
+    sales_channel_id: str = Field(
+        validation_alias=AliasChoices("salesChannelId", "sales_channel_id", "channelId", "id")
+    )
+    sales_channel_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "salesChannelName", "sales_channel_name", "channelName", "name"
+        ),
+    )
+    status: str | None = None
+
+    @field_validator("subscription_id", "sales_channel_id", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @property
+    def active(self) -> bool:
+        return (self.status or "Active").lower() == "active"
+
+    @property
+    def label(self) -> str:
+        return self.sales_channel_name or self.sales_channel_id
+
+
+class Carrier(_Api):
+    code: str
+    label: str
+
+    @property
+    def key(self) -> str:
+        """Carriers are matched by trimmed, case-folded label, never by code."""
+        return carrier_key(self.label)
+
+
+def carrier_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+# ---------------------------------------------------------------- Octopia: orders
+
+
+class OrderStatus(StrEnum):
+    PROCESSING = "Processing"
+    WAITING_ACCEPTANCE = "WaitingAcceptance"
+    REFUSED = "Refused"
+    REJECTED = "Rejected"
+    ACCEPTED = "Accepted"
+    IN_PREPARATION = "InPreparation"
+    SHIPPED = "Shipped"
+    DELIVERED = "Delivered"
+    CANCELLED = "Cancelled"
+    CANCEL_REQUEST = "CancelRequest"  # line status only
+
+
+class Address(_Api):
+    civility: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    address_line1: str | None = Field(
+        default=None, validation_alias=AliasChoices("addressLine1", "address_line1")
+    )
+    address_line2: str | None = Field(
+        default=None, validation_alias=AliasChoices("addressLine2", "address_line2")
+    )
+    address_line3: str | None = Field(
+        default=None, validation_alias=AliasChoices("addressLine3", "address_line3")
+    )
+    postal_code: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    pickup_id: str | None = None
+    pickup_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+
+
+class Parcel(_Api):
+    parcel_number: str | None = None
+    carrier_name: str | None = None
+    tracking_url: str | None = None
+
+
+class Offer(_Api):
+    id: str | None = None
+    seller_product_id: str | None = None
+    product_id: str | None = None
+    product_gtin: str | None = None
+    product_title: str | None = None
+    condition: str | None = None
+    supply_mode: str | None = None
+
+
+class LinePrice(_Api):
+    unit_sales_price: Decimal | None = None
+    shipping_cost: Decimal | None = None
+
+
+class Delivery(_Api):
+    mode: str | None = None
+    promised_at_min: datetime | None = None
+    promised_at_max: datetime | None = None
+    shipped_at_max: datetime | None = None
+
+
+class OrderLine(_Api):
+    order_line_id: str
+    status: str | None = None
+    quantity: int = 1
+    offer: Offer = Field(default_factory=Offer)
+    selling_price: LinePrice = Field(default_factory=LinePrice)
+    delivery: Delivery = Field(default_factory=Delivery)
+    shipping_address: Address | None = None
+    parcels: list[Parcel] = Field(default_factory=list)
+
+    @field_validator("order_line_id", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @field_validator("parcels", mode="before")
+    @classmethod
+    def _none_list(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+    @property
+    def sku(self) -> str | None:
+        return self.offer.seller_product_id
+
+    @property
+    def merchant_ships(self) -> bool:
+        return (self.offer.supply_mode or "Seller") == "Seller"
+
+
+class SalesChannel(_Api):
+    id: str
+    name: str | None = None
+
+
+class Price(_Api):
+    offer_price: Decimal | None = None
+    selling_price: Decimal | None = None
+
+
+class Order(_Api):
+    """An Octopia order as the API returns it (validated tolerantly)."""
+
+    order_id: str
+    reference: str | None = None
+    business_order: bool | None = None
+    sales_channel: SalesChannel | None = None
+    purchased_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    shipped_at_max: datetime | None = None
+    status: str
+    currency_code: str | None = "EUR"
+    billing_address: Address | None = None
+    total_price: Price = Field(default_factory=Price)
+    lines: list[OrderLine] = Field(default_factory=list)
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _none_list(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+    @property
+    def channel_id(self) -> str:
+        return self.sales_channel.id if self.sales_channel else ""
+
+    @property
+    def shippable_lines(self) -> list[OrderLine]:
+        """Lines the merchant ships itself and that are ready (InPreparation)."""
+        return [
+            ln
+            for ln in self.lines
+            if ln.merchant_ships
+            and ln.status in (OrderStatus.IN_PREPARATION, OrderStatus.CANCEL_REQUEST)
+        ]
+
+    @property
+    def ready_to_ship(self) -> bool:
+        return self.status == OrderStatus.IN_PREPARATION and any(
+            ln.merchant_ships and ln.status == OrderStatus.IN_PREPARATION for ln in self.lines
+        )
+
+    @property
+    def shipping_address(self) -> Address | None:
+        """The address of the first line that has one (it lives on the lines)."""
+        for ln in self.shippable_lines or self.lines:
+            if ln.shipping_address is not None:
+                return ln.shipping_address
+        return None
+
+    @property
+    def parcel_numbers(self) -> set[str]:
+        return {p.parcel_number for ln in self.lines for p in ln.parcels if p.parcel_number}
+
+    @property
+    def all_lines_cancelled(self) -> bool:
+        return bool(self.lines) and all(
+            ln.status == OrderStatus.CANCELLED for ln in self.lines
+        )
+
+
+# ---------------------------------------------------------------- Sendcloud
+
+
+class ShippingOption(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    code: str
+    name: str
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+
+
+class Shipment(BaseModel):
+    """The part of a Sendcloud shipment cdtui keeps (one parcel per shipment)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shipment_id: str
+    order_number: str | None = None
+    external_reference_id: str | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    parcel_id: str | None = None
+    parcel_status: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    label_url: str | None = None
+    label_file: bytes | None = Field(default=None, exclude=True)
+    announced_at: datetime | None = None
+
+
+class CancelResult(BaseModel):
+    status: str  # "cancelled" | "queued" | "refused"
+    message: str = ""
+
+
+class TrackingEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_at: datetime
+    status_code: str
+    status_description: str = ""
+
+
+# ---------------------------------------------------------------- local state
+
+
+class State(StrEnum):
+    """Order states shown to the operator (``orders --json`` ``state``)."""
+
+    WAITING_ACCEPTANCE = "waiting_acceptance"
+    TO_SHIP = "to_ship"
+    LABEL_PENDING = "label_pending"
+    LABELLED = "labelled"
+    TRACKING_SENT = "tracking_sent"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    NOT_SHIPPABLE = "not_shippable"
+
+
+class Integration(BaseModel):
+    """A connected seller (one Seller ID), as kept in the store."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    seller_id: str
+    login: str
+    shop_name: str | None = None
+    #: sales channel ids, or "all"
+    channels: list[str] | str = "all"
+    default_weight_kg: Decimal | None = None
+    default_shipping_option: str | None = None
+    sender_address_id: int | None = None
+    #: SKU -> weight in kg
+    sku_weights: dict[str, Decimal] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    #: start of the last run that completed without error: the next run's watermark
+    last_success_started_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    last_catchup_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+    @property
+    def all_channels(self) -> bool:
+        return self.channels == "all"
+
+
+class LabelInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    external_reference_id: str
+    shipment_id: str | None = None
+    parcel_id: str | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    shipping_option_code: str | None = None
+    weight_kg: Decimal | None = None
+    label_path: str | None = None
+    created_at: datetime | None = None
+    #: "cancelled" | "queued" | "refused" once a cancellation was asked
+    cancel_status: str | None = None
+    cancel_message: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """A bought label that has not been (or is not being) cancelled."""
+        return self.shipment_id is not None and self.cancel_status not in ("cancelled", "queued")
+
+
+class PushStatus(StrEnum):
+    PENDING = "pending"  # stored, not yet confirmed by the marketplace
+    SENT = "sent"  # confirmed (201, or the order already carries the parcel)
+    FAILED = "failed"  # refused for good by the marketplace; an operator must act
+    DROPPED = "dropped"  # the operator gave up on it
+
+
+class TrackingPush(BaseModel):
+    """A tracking update for the marketplace, stored *before* it is sent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: PushStatus = PushStatus.PENDING
+    carrier_name: str  # Octopia carrier label (from GET /carriers)
+    parcel_number: str
+    tracking_url: str | None = None
+    line_ids: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class LabelClaim(BaseModel):
+    """Written before a label purchase starts, so no other process starts another."""
+
+    owner: str  # "host:pid:uuid"
+    at: datetime
+    external_reference_id: str
+
+
+class OrderRecord(BaseModel):
+    """One order in the store: the marketplace document plus cdtui's own state."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: str
+    integration_id: str
+    seller_id: str
+    order: Order
+    state: State = State.NOT_SHIPPABLE
+    attention: str | None = None
+    error: str | None = None
+    label: LabelInfo | None = None
+    #: bumped when a label is cancelled, so the next purchase gets a new reference id
+    label_generation: int = 0
+    claim: LabelClaim | None = None
+    push: TrackingPush | None = None
+    tracking_events: list[TrackingEvent] = Field(default_factory=list)
+    tracking_refreshed_at: datetime | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow)
+
+    # convenience for tables and JSON
+    @property
+    def reference(self) -> str:
+        return self.order.reference or self.order_id
+
+    @property
+    def channel_id(self) -> str:
+        return self.order.channel_id
+
+    @property
+    def marketplace_status(self) -> str:
+        return self.order.status
+
+    @property
+    def delivered(self) -> bool:
+        return any(e.status_code == "delivered" for e in self.tracking_events)
+
+    def external_reference_id(self) -> str:
+        """Deterministic Sendcloud idempotency key for this order's next label."""
+        ref = f"cdtui-{self.seller_id}-{self.order_id}"
+        return ref if self.label_generation == 0 else f"{ref}-{self.label_generation}"
+
+
+CANCELLED_LABEL_ATTENTION = (
+    "Order cancelled on the marketplace after its label was bought: cancel the label"
+)
+
+
+def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
+    """The operator-facing state and attention text of a record.
+
+    Pure function of the record: the store calls it after every change so that the
+    stored ``state`` is always consistent with the marketplace document and the label.
+    """
+    order = rec.order
+    has_label = rec.label is not None and rec.label.active
+    cancelled = order.status == OrderStatus.CANCELLED or order.all_lines_cancelled
+    if cancelled:
+        if has_label:
+            return State.CANCELLED, CANCELLED_LABEL_ATTENTION
+        return State.CANCELLED, None
+    if rec.claim is not None and not has_label:
+        return State.LABEL_PENDING, None
+    if order.status == OrderStatus.DELIVERED or rec.delivered:
+        return State.DELIVERED, None
+    if has_label:
+        if rec.push is not None and rec.push.status == PushStatus.SENT:
+            return State.TRACKING_SENT, None
+        if rec.push is not None and rec.push.status == PushStatus.FAILED:
+            return State.LABELLED, f"Tracking update refused: {rec.push.last_error}"
+        return State.LABELLED, None
+    if order.status == OrderStatus.WAITING_ACCEPTANCE:
+        return State.WAITING_ACCEPTANCE, None
+    if order.ready_to_ship and not order.parcel_numbers:
+        return State.TO_SHIP, None
+    return State.NOT_SHIPPABLE, None
