@@ -102,3 +102,6 @@ class BadResponse(ApiError):
 
 class AnnouncementFailed(Rejected):
     """Sendcloud accepted the shipment but the carrier refused to announce it."""
+
+    #: the failed Sendcloud shipment: its external_reference_id is now used up
+    shipment_id: str | None = None

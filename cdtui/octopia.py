@@ -1,0 +1,530 @@
+"""Async client for the Octopia Seller API v2 (Cdiscount REST).
+
+One aggregator token (client credentials) serves every seller that delegated to it;
+each call names its seller with the ``SellerId`` header. Shapes that the public
+documentation leaves **unconfirmed** are read in the ``# --- tolerant parsing`` section
+below and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from cdtui.errors import (
+    BadCredentials,
+    BadResponse,
+    ConfigError,
+    DelegationMissing,
+    NotFound,
+    TimedOut,
+    Unavailable,
+    UsageError,
+)
+from cdtui.http import RetryPolicy, Sleep, http_timeout, json_of, raise_for_api, request
+from cdtui.models import Carrier, Order, OrderStatus, SellerProfile, Subscription, iso
+
+API = "Octopia"
+log = logging.getLogger("cdtui.octopia")
+
+#: renew the token this long before Octopia says it expires
+TOKEN_MARGIN = 60.0
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    #: (orderId if readable, reason) for each item that was skipped
+    invalid: list[tuple[str | None, str]] = field(default_factory=list)
+    #: items on the page, valid or not (for the short-page stop)
+    raw_count: int = 0
+
+
+# ---------------------------------------------------------------- tolerant parsing
+# Everything the API documentation marks as unconfirmed is read here.
+
+
+def _items(body: Any, what: str) -> list[Any]:
+    """A bare JSON array, or an object carrying it under ``items`` (both are seen)."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        items = body.get("items")
+        if isinstance(items, list):
+            return items
+        if "items" in body and items is None:
+            return []
+    raise BadResponse(f"Octopia sent {what} in an unexpected shape", api=API)
+
+
+def _parse_profile(body: Any) -> SellerProfile:
+    # GET /sellers: an object; a one-element list or an {"items": [...]} is accepted too
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    elif isinstance(body, dict) and isinstance(body.get("items"), list) and body["items"]:
+        body = body["items"][0]
+    try:
+        return SellerProfile.model_validate(body)
+    except ValidationError:
+        raise BadResponse("Octopia sent a seller profile without a seller id", api=API) from None
+
+
+def _parse_list(body: Any, model: type[Any], what: str) -> list[Any]:
+    out = []
+    for item in _items(body, what):
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            log.warning("skipping an unreadable %s entry: %s", what, _short(exc))
+    return out
+
+
+def _parse_count(body: Any) -> int:
+    # GET /orders/count: a bare integer; {"count": n} / {"total": n} tolerated
+    if isinstance(body, dict):
+        body = body.get("count", body.get("total", body.get("value")))
+    if isinstance(body, bool) or not isinstance(body, int | str):
+        raise BadResponse("Octopia sent an order count that is not a number", api=API)
+    try:
+        count = int(body)
+    except ValueError:
+        raise BadResponse("Octopia sent an order count that is not a number", api=API) from None
+    if count < 0:
+        raise BadResponse("Octopia sent a negative order count", api=API)
+    return count
+
+
+def _parse_page(body: Any) -> OrderPage:
+    """A page of ``GET /orders``: page-level problems raise, item-level ones are listed."""
+    if isinstance(body, dict):
+        if "items" not in body:
+            raise BadResponse("Octopia sent a page of orders without items", api=API)
+        items = body["items"]
+        if items is None:
+            items = []
+    elif isinstance(body, list):
+        items = body
+    else:
+        items = None
+    if not isinstance(items, list):
+        raise BadResponse("Octopia sent a page of orders in an unexpected shape", api=API)
+    page = OrderPage(orders=[], invalid=[], raw_count=len(items))
+    for item in items:
+        if not isinstance(item, dict):
+            page.invalid.append((None, "not a JSON object"))
+            continue
+        raw_id = item.get("orderId", item.get("order_id"))
+        order_id = str(raw_id) if isinstance(raw_id, str | int) and raw_id != "" else None
+        if order_id is None:
+            page.invalid.append((None, "no orderId"))
+            continue
+        try:
+            page.orders.append(Order.model_validate(item))
+        except ValidationError as exc:
+            page.invalid.append((order_id, _short(exc)))
+    return page
+
+
+def _parse_order(body: Any, order_id: str) -> Order:
+    try:
+        return Order.model_validate(body)
+    except ValidationError as exc:
+        raise BadResponse(
+            f"Octopia sent order {order_id} in an unreadable shape", api=API, detail=_short(exc)
+        ) from None
+
+
+def _short(exc: ValidationError) -> str:
+    """A one-line summary of a validation error (field paths and reasons, no values)."""
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err["loc"]) or "document"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - 3
+    if more > 0:
+        parts.append(f"+{more} more")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- client
+
+
+def _utc(dt: datetime) -> str:
+    """Filter timestamps: naive datetimes are taken as UTC."""
+    return iso(dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC))
+
+
+def _order_filters(
+    status: str | None,
+    sales_channel_id: str | None,
+    updated_at_min: datetime | None,
+    updated_at_max: datetime | None,
+    created_at_min: datetime | None,
+    created_at_max: datetime | None,
+) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if status:
+        params["status"] = status
+    if sales_channel_id:
+        params["salesChannelId"] = sales_channel_id
+    for key, value in (
+        ("updatedAtMin", updated_at_min),
+        ("updatedAtMax", updated_at_max),
+        ("createdAtMin", created_at_min),
+        ("createdAtMax", created_at_max),
+    ):
+        if value is not None:
+            params[key] = _utc(value)
+    return params
+
+
+def _check_seller(seller_id: str) -> str:
+    seller_id = str(seller_id).strip()
+    if not seller_id.isdigit() or not seller_id.isascii():
+        raise UsageError("The Seller ID must contain digits only")
+    return seller_id
+
+
+class OctopiaClient:
+    """Octopia Seller API v2 with the aggregator's client credentials."""
+
+    def __init__(
+        self,
+        *,
+        auth_url: str,
+        api_url: str,
+        client_id: str,
+        client_secret: str,
+        timeout: float = 20.0,
+        policy: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._auth_url = auth_url
+        self._api_url = api_url.rstrip("/")
+        self._client_id = client_id
+        self.__secret = client_secret
+        self._timeout = timeout
+        self._policy = policy or RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=http_timeout(timeout), follow_redirects=False
+        )
+        self.__token: str | None = None
+        self._token_renew_at = 0.0
+        self._token_lock = asyncio.Lock()
+        #: tokens obtained so far (the issuance cap makes this worth watching)
+        self.tokens_issued = 0
+
+    def __repr__(self) -> str:
+        return f"OctopiaClient(api_url={self._api_url!r}, client_id={self._client_id!r})"
+
+    async def __aenter__(self) -> OctopiaClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------ token
+
+    async def _token(self, stale: str | None = None) -> str:
+        """The cached token; a new one when it is about to expire or ``stale`` failed.
+
+        Concurrent callers share one token request: the lock serialises them and a
+        caller whose ``stale`` token was already replaced takes the new one.
+        """
+        async with self._token_lock:
+            token = self.__token
+            fresh = token is not None and self._clock() < self._token_renew_at
+            if fresh and token != stale:
+                return token  # type: ignore[return-value]
+            return await self._new_token()
+
+    async def _new_token(self) -> str:
+        if not self._client_id or not self.__secret:
+            raise ConfigError("The Octopia client id and secret are not set")
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self.__secret,
+        }
+        issued_at = self._clock()
+        resp = await request(
+            self._http,
+            "POST",
+            self._auth_url,
+            api=API,
+            policy=self._policy,
+            retry=True,  # asking for a token changes nothing on the server
+            sleep=self._sleep,
+            data=form,
+        )
+        if resp.status_code in (400, 401, 403):
+            raise BadCredentials(
+                "Octopia refused the aggregator client id / secret",
+                api=API,
+                status=resp.status_code,
+            )
+        raise_for_api(resp, API)
+        body = json_of(resp, API)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise BadResponse("Octopia's token endpoint sent no access token", api=API)
+        expires_in = body.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 300.0
+        margin = TOKEN_MARGIN if lifetime > 2 * TOKEN_MARGIN else lifetime / 2
+        self.__token = token
+        self._token_renew_at = issued_at + lifetime - margin
+        self.tokens_issued += 1
+        log.debug("new Octopia token, renewed in %.0f s", lifetime - margin)
+        return token
+
+    async def check_credentials(self) -> None:
+        """Obtain a token, or raise :class:`BadCredentials`."""
+        await self._token()
+
+    # ------------------------------------------------------------ calls
+
+    async def _send(
+        self, seller_id: str, token: str, method: str, path: str, retry: bool, **kw: Any
+    ) -> httpx.Response:
+        headers = httpx.Headers({"Authorization": f"Bearer {token}", "SellerId": seller_id})
+        return await request(
+            self._http,
+            method,
+            self._api_url + path,
+            api=API,
+            policy=self._policy,
+            retry=retry,
+            sleep=self._sleep,
+            headers=headers,
+            **kw,
+        )
+
+    async def _call(
+        self, seller_id: str, method: str, path: str, *, retry: bool = True, **kw: Any
+    ) -> httpx.Response:
+        """One API call; a 401 renews the token once and retries the call once."""
+        seller_id = _check_seller(seller_id)
+        token = await self._token()
+        resp = await self._send(seller_id, token, method, path, retry, **kw)
+        if resp.status_code == 401:
+            # an expired or revoked token: the request was not processed, so even a
+            # write may be sent again
+            token = await self._token(stale=token)
+            resp = await self._send(seller_id, token, method, path, retry, **kw)
+        if resp.status_code in (401, 403):
+            raise DelegationMissing(
+                f"Seller {seller_id} has not granted cdtui access (delegation missing)",
+                api=API,
+                status=resp.status_code,
+            )
+        raise_for_api(resp, API)
+        return resp
+
+    async def _get_json(self, seller_id: str, path: str, **kw: Any) -> Any:
+        return json_of(await self._call(seller_id, "GET", path, **kw), API)
+
+    async def seller(self, seller_id: str) -> SellerProfile:
+        return _parse_profile(await self._get_json(seller_id, "/sellers"))
+
+    async def subscriptions(self, seller_id: str) -> list[Subscription]:
+        body = await self._get_json(seller_id, "/sellers/subscriptions")
+        return _parse_list(body, Subscription, "subscriptions")
+
+    async def carriers(self, seller_id: str) -> list[Carrier]:
+        return _parse_list(await self._get_json(seller_id, "/carriers"), Carrier, "carriers")
+
+    async def order(self, seller_id: str, order_id: str) -> Order:
+        if not order_id:
+            raise UsageError("An order id is required")
+        try:
+            body = await self._get_json(seller_id, f"/orders/{quote(order_id, safe='')}")
+        except NotFound as exc:
+            raise NotFound(
+                f"Octopia has no order {order_id} for seller {seller_id}",
+                api=API,
+                status=404,
+                detail=exc.detail,
+            ) from None
+        return _parse_order(body, order_id)
+
+    async def count_orders(
+        self,
+        seller_id: str,
+        *,
+        status: str | None = None,
+        sales_channel_id: str | None = None,
+        updated_at_min: datetime | None = None,
+        updated_at_max: datetime | None = None,
+        created_at_min: datetime | None = None,
+        created_at_max: datetime | None = None,
+    ) -> int:
+        params = _order_filters(
+            status,
+            sales_channel_id,
+            updated_at_min,
+            updated_at_max,
+            created_at_min,
+            created_at_max,
+        )
+        return _parse_count(await self._get_json(seller_id, "/orders/count", params=params))
+
+    async def order_pages(
+        self,
+        seller_id: str,
+        *,
+        status: str | None = None,
+        sales_channel_id: str | None = None,
+        updated_at_min: datetime | None = None,
+        updated_at_max: datetime | None = None,
+        created_at_min: datetime | None = None,
+        created_at_max: datetime | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[OrderPage]:
+        """Every page of orders matching the filters, from ``pageIndex=1``.
+
+        Octopia gives no total: the last page is the first one shorter than
+        ``page_size`` (an empty page when the total is a multiple of it).
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        params = _order_filters(
+            status,
+            sales_channel_id,
+            updated_at_min,
+            updated_at_max,
+            created_at_min,
+            created_at_max,
+        )
+        params["pageSize"] = str(page_size)
+        index = 1
+        previous: list[str] | None = None
+        while True:
+            params["pageIndex"] = str(index)
+            page = _parse_page(await self._get_json(seller_id, "/orders", params=dict(params)))
+            ids = [o.order_id for o in page.orders]
+            if ids and ids == previous:
+                raise BadResponse(
+                    f"Octopia sent the same page of orders again (page {index})", api=API
+                )
+            yield page
+            if page.raw_count < page_size:
+                return
+            previous = ids
+            index += 1
+
+    async def iter_orders(
+        self,
+        seller_id: str,
+        *,
+        status: str | None = None,
+        sales_channel_id: str | None = None,
+        updated_at_min: datetime | None = None,
+        updated_at_max: datetime | None = None,
+        created_at_min: datetime | None = None,
+        created_at_max: datetime | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[Order]:
+        """Every order matching the filters (unreadable items are logged and skipped)."""
+        async for page in self.order_pages(
+            seller_id,
+            status=status,
+            sales_channel_id=sales_channel_id,
+            updated_at_min=updated_at_min,
+            updated_at_max=updated_at_max,
+            created_at_min=created_at_min,
+            created_at_max=created_at_max,
+            page_size=page_size,
+        ):
+            for order_id, reason in page.invalid:
+                log.warning("skipping unreadable order %s: %s", order_id or "?", reason)
+            for order in page.orders:
+                yield order
+
+    # ------------------------------------------------------------ writes
+
+    async def push_shipment(
+        self,
+        seller_id: str,
+        order_id: str,
+        *,
+        parcel_number: str,
+        carrier_name: str,
+        tracking_url: str | None,
+        line_ids: list[str],
+    ) -> Literal["sent", "already_done"]:
+        """Send carrier, parcel number and tracking URL to the marketplace, exactly once.
+
+        Octopia has no idempotency key: the order is read before posting, and again
+        after a post whose outcome is unknown, and a parcel number it already carries
+        is never posted twice.
+        """
+        if not parcel_number.strip():
+            raise UsageError("A parcel number is required to send tracking")
+        if not carrier_name.strip():
+            raise UsageError("A carrier name is required to send tracking")
+        if not line_ids:
+            raise UsageError("At least one order line is required to send tracking")
+        if self._already_shipped(await self.order(seller_id, order_id), parcel_number):
+            log.info("order %s already carries parcel %s", order_id, parcel_number)
+            return "already_done"
+        parcel: dict[str, Any] = {
+            "parcelNumber": parcel_number,
+            "carrierName": carrier_name,
+            "orderLineIds": list(line_ids),
+        }
+        if tracking_url:
+            parcel["trackingUrl"] = tracking_url
+        path = f"/orders/{quote(order_id, safe='')}/shipments"
+        try:
+            await self._call(seller_id, "POST", path, retry=False, json=[parcel])
+        except (TimedOut, Unavailable) as exc:
+            try:
+                order = await self.order(seller_id, order_id)
+            except Exception:
+                raise exc from None
+            if self._already_shipped(order, parcel_number):
+                return "already_done"
+            raise
+        return "sent"
+
+    @staticmethod
+    def _already_shipped(order: Order, parcel_number: str) -> bool:
+        return parcel_number in order.parcel_numbers or order.status in (
+            OrderStatus.SHIPPED,
+            OrderStatus.DELIVERED,
+        )
+
+    async def set_approval(self, seller_id: str, order_id: str, accepted: bool) -> None:
+        """Accept or refuse an order waiting for acceptance (Cdiscount only)."""
+        value = "Accepted" if accepted else "Refused"
+        path = f"/orders/{quote(order_id, safe='')}/approval-status"
+        try:
+            await self._call(seller_id, "POST", path, retry=False, json={"approval_status": value})
+        except (TimedOut, Unavailable) as exc:
+            # outcome unknown: the order's status tells whether it went through
+            try:
+                order = await self.order(seller_id, order_id)
+            except Exception:
+                raise exc from None
+            if order.status == OrderStatus.WAITING_ACCEPTANCE:
+                raise
+            if (order.status == OrderStatus.REFUSED) != accepted:
+                return
+            raise
