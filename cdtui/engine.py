@@ -1,0 +1,478 @@
+"""The engine: one façade over the store and both APIs, used by the CLI and the TUI.
+
+Everything a user can do goes through here: connect and manage integrations, sync,
+create and cancel labels, answer orders waiting for acceptance. Failures are
+``CdtuiError``s with a message that can be shown as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from cdtui.config import Settings
+from cdtui.errors import CdtuiError, DelegationMissing, UsageError
+from cdtui.labels import (
+    LabelOutcome,
+    LabelService,
+    new_owner,
+    parse_weight,
+    print_file,
+)
+from cdtui.labels import label_weight as _label_weight
+from cdtui.models import (
+    CancelResult,
+    Integration,
+    OrderRecord,
+    PushStatus,
+    ShippingOption,
+    State,
+    Subscription,
+    derive_state,
+    utcnow,
+)
+from cdtui.octopia import OctopiaClient
+from cdtui.sendcloud import SendcloudClient
+from cdtui.store import Store
+from cdtui.sync import SyncProgress, SyncReport, SyncRunner
+
+__all__ = ["Engine", "LabelOutcome", "SyncProgress", "SyncReport", "parse_channels"]
+
+log = logging.getLogger(__name__)
+
+#: labels bought at once by ``create_labels`` (the Sendcloud client paces the writes)
+BULK_CONCURRENCY = 6
+DELEGATION_STEPS = (
+    "in the Octopia API portal open API credentials management → Get access → "
+    '"I am using a feed aggregator" → "My aggregator only needs my SellerID" → '
+    "select the aggregator → grant access"
+)
+_SELLER_ID = re.compile(r"^\d{1,20}$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+Channels = list[str] | Literal["all"]
+
+
+def parse_channels(value: str | list[str] | None) -> Channels:
+    """``"all"`` or a list of channel ids from ``all`` / ``ID,ID`` / a list."""
+    if value is None:
+        return "all"
+    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [i.strip() for i in items if i and i.strip()]
+    if not items:
+        raise UsageError('Give the sales channels as "all" or a list of channel ids (ID,ID).')
+    if len(items) == 1 and items[0].casefold() == "all":
+        return "all"
+    if any(i.casefold() == "all" for i in items):
+        raise UsageError('"all" cannot be combined with channel ids.')
+    bad = [i for i in items if not _CHANNEL_ID.match(i)]
+    if bad:
+        raise UsageError(f"{bad[0]!r} is not a sales channel id.")
+    return list(dict.fromkeys(items))
+
+
+def _check_seller_id(seller_id: str) -> str:
+    seller_id = (seller_id or "").strip()
+    if not _SELLER_ID.match(seller_id):
+        raise UsageError(
+            "The Seller ID is made of digits only (Octopia account → Settings, top right)."
+        )
+    return seller_id
+
+
+def _check_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise UsageError("An integration needs a name.")
+    if len(name) > 80:
+        raise UsageError("The integration name is longer than 80 characters.")
+    return name
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        octopia: OctopiaClient | None = None,
+        sendcloud: SendcloudClient | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._octopia = octopia
+        self._sendcloud = sendcloud
+        self.clock = clock
+        #: identity written in label claims ("host:pid:uuid")
+        self.owner = new_owner()
+        self.labels = LabelService(self)
+        self._sync = SyncRunner(self)
+        self._sync_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use (``cdtui setup`` never needs it)."""
+        if self._store is None:
+            self._store = Store(self.settings.home, clock=self.clock)
+        return self._store
+
+    @property
+    def octopia(self) -> OctopiaClient:
+        if self._octopia is None:
+            s = self.settings
+            s.require_octopia()
+            assert s.octopia_client_id and s.octopia_client_secret
+            self._octopia = OctopiaClient(
+                auth_url=s.octopia_auth_url,
+                api_url=s.octopia_api_url,
+                client_id=s.octopia_client_id,
+                client_secret=s.octopia_client_secret.get_secret_value(),
+            )
+        return self._octopia
+
+    @property
+    def sendcloud(self) -> SendcloudClient:
+        if self._sendcloud is None:
+            s = self.settings
+            s.require_sendcloud()
+            assert s.sendcloud_public_key and s.sendcloud_secret_key
+            self._sendcloud = SendcloudClient(
+                api_url=s.sendcloud_api_url,
+                public_key=s.sendcloud_public_key,
+                secret_key=s.sendcloud_secret_key.get_secret_value(),
+                writes_per_second=s.sendcloud_writes_per_second,
+                writes_per_minute=s.sendcloud_writes_per_minute,
+            )
+        return self._sendcloud
+
+    async def aclose(self) -> None:
+        for client in (self._octopia, self._sendcloud):
+            if client is not None:
+                await client.aclose()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------ installation
+
+    async def check_octopia(self) -> None:
+        """Obtain a token with the aggregator credentials (``BadCredentials`` if refused)."""
+        await self.octopia.check_credentials()
+
+    async def check_sendcloud(self) -> None:
+        await self.sendcloud.check_credentials()
+
+    # ------------------------------------------------------------ integrations
+
+    async def seller_channels(self, seller_id: str) -> list[Subscription]:
+        """The seller's active sales-channel subscriptions."""
+        seller_id = _check_seller_id(seller_id)
+        try:
+            subs = await self.octopia.subscriptions(seller_id)
+        except DelegationMissing:
+            raise self._delegation_missing(seller_id) from None
+        return [s for s in subs if s.active]
+
+    def _delegation_missing(self, seller_id: str) -> DelegationMissing:
+        return DelegationMissing(
+            f"Seller ID {seller_id} has not given cdtui access to its account: {DELEGATION_STEPS}.",
+            api="Octopia",
+        )
+
+    async def _check_channels(self, seller_id: str, channels: Channels) -> Channels:
+        if channels == "all":
+            return "all"
+        subs = await self.seller_channels(seller_id)
+        known = {s.sales_channel_id for s in subs}
+        unknown = [c for c in channels if c not in known]
+        if unknown:
+            offered = ", ".join(f"{s.sales_channel_id} ({s.label})" for s in subs) or "none"
+            raise UsageError(
+                f"Seller {seller_id} is not subscribed to the sales channel "
+                f"{', '.join(unknown)}; its channels: {offered}."
+            )
+        return list(channels)
+
+    async def connect(
+        self,
+        *,
+        name: str,
+        seller_id: str,
+        login: str,
+        channels: Channels | str = "all",
+    ) -> Integration:
+        """Check the delegation, the login and the channels, then save the integration."""
+        name = _check_name(name)
+        seller_id = _check_seller_id(seller_id)
+        login = (login or "").strip()
+        if not login:
+            raise UsageError("The login is required (the seller-portal login).")
+        wanted = parse_channels(channels)
+        self._check_unique(name=name, seller_id=seller_id)
+        try:
+            profile = await self.octopia.seller(seller_id)
+        except DelegationMissing:
+            raise self._delegation_missing(seller_id) from None
+        if profile.seller_id != seller_id:
+            raise CdtuiError(
+                f"Octopia answered for seller {profile.seller_id} when asked for {seller_id}."
+            )
+        if (profile.login or "").casefold() != login.casefold():
+            raise UsageError(
+                f"The login {login!r} does not belong to Seller ID {seller_id}: use the "
+                f"seller-portal login (Settings → personal settings and bank details → "
+                f"connection settings)."
+            )
+        wanted = await self._check_channels(seller_id, wanted)
+        self._check_unique(name=name, seller_id=seller_id)
+        integ = self.store.add_integration(
+            name=name,
+            seller_id=seller_id,
+            login=profile.login or login,
+            shop_name=profile.shop_name,
+            channels=wanted,
+            created_at=self.clock(),
+        )
+        log.info("connected integration %s (seller %s)", integ.id, seller_id)
+        return integ
+
+    def _check_unique(
+        self, *, name: str, seller_id: str | None, exclude: str | None = None
+    ) -> None:
+        for other in self.store.integrations():
+            if other.id == exclude:
+                continue
+            if _name_key(other.name) == _name_key(name):
+                raise UsageError(f"An integration named {other.name!r} already exists.")
+            if seller_id is not None and other.seller_id == seller_id:
+                raise UsageError(
+                    f"Seller ID {seller_id} is already connected as integration {other.id} "
+                    f"({other.name})."
+                )
+
+    async def update_integration(
+        self,
+        integration_id: str,
+        *,
+        name: str | None = None,
+        channels: Channels | str | None = None,
+        default_weight_kg: Decimal | str | None = None,
+        default_shipping_option: str | None = None,
+    ) -> Integration:
+        """Change name, channels or defaults. An empty shipping option clears it."""
+        current = self.store.integration(integration_id)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            name = _check_name(name)
+            self._check_unique(name=name, seller_id=None, exclude=current.id)
+            changes["name"] = name
+        if channels is not None:
+            changes["channels"] = await self._check_channels(
+                current.seller_id, parse_channels(channels)
+            )
+        if default_weight_kg is not None:
+            changes["default_weight_kg"] = parse_weight(default_weight_kg)
+        if default_shipping_option is not None:
+            code = default_shipping_option.strip()
+            if len(code) > 200:
+                raise UsageError("The shipping option code is too long.")
+            changes["default_shipping_option"] = code or None
+        if not changes:
+            raise UsageError("Nothing to change: give a name, channels or a default.")
+
+        def apply(i: Integration) -> Integration:
+            return i.model_copy(update=changes)
+
+        return self.store.update_integration(integration_id, apply)
+
+    def disconnect_impact(self, integration_id: str) -> tuple[int, int]:
+        """(orders stored, tracking updates still waiting to be sent)."""
+        records = self.store.orders(integration_id=integration_id)
+        waiting = sum(
+            1
+            for r in records
+            if r.push is not None and r.push.status in (PushStatus.PENDING, PushStatus.FAILED)
+        )
+        return len(records), waiting
+
+    def disconnect(self, integration_id: str, *, force: bool = False) -> int:
+        """Delete the integration and its stored orders (label files stay on disk)."""
+        _, waiting = self.disconnect_impact(integration_id)
+        if waiting and not force:
+            raise UsageError(
+                f"{waiting} tracking update(s) of this integration are still waiting to be "
+                f"sent and would be dropped; disconnect anyway with --yes."
+            )
+        removed = self.store.delete_integration(integration_id)
+        log.info(
+            "disconnected integration %s: %d orders removed, %d tracking updates dropped",
+            integration_id,
+            removed,
+            waiting,
+        )
+        return removed
+
+    # ------------------------------------------------------------ sync
+
+    async def sync(
+        self,
+        integration_id: str | None = None,
+        *,
+        progress: Callable[[SyncProgress], None] | None = None,
+    ) -> list[SyncReport]:
+        """One sync pass (runs of the same engine never overlap)."""
+        async with self._sync_lock:
+            return await self._sync.run(integration_id, progress)
+
+    # ------------------------------------------------------------ orders & labels
+
+    def orders(
+        self, *, integration_id: str | None = None, state: State | str | None = None
+    ) -> list[OrderRecord]:
+        if isinstance(state, str) and not isinstance(state, State):
+            try:
+                state = State(state)
+            except ValueError:
+                raise UsageError(
+                    f"Unknown status {state!r}; one of: {', '.join(s.value for s in State)}."
+                ) from None
+        return self.store.orders(integration_id=integration_id, state=state)
+
+    def order(self, order_id: str) -> OrderRecord:
+        return self.store.order(order_id)
+
+    def label_weight(self, order_id: str) -> Decimal:
+        rec = self.store.order(order_id)
+        integ = self.store.integration(rec.integration_id)
+        return _label_weight(rec, integ, self.settings.default_weight_kg)
+
+    async def shipping_options(
+        self, order_id: str, weight_kg: Decimal | None = None
+    ) -> list[ShippingOption]:
+        """What Sendcloud offers for this order's destination and weight (cheapest first)."""
+        rec = self.store.order(order_id)
+        weight = parse_weight(weight_kg) if weight_kg is not None else self.label_weight(order_id)
+        return await self.labels.shipping_options(rec, weight)
+
+    async def create_label(
+        self,
+        order_id: str,
+        *,
+        shipping_option: str | None = None,
+        weight_kg: Decimal | None = None,
+    ) -> LabelOutcome:
+        """Buy one label and send its tracking (raises ``CdtuiError`` if no label)."""
+        return await self.labels.create_label(
+            order_id, shipping_option=shipping_option, weight_kg=weight_kg
+        )
+
+    async def create_labels(
+        self,
+        order_ids: list[str],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[LabelOutcome]:
+        """Labels for several orders, a few at a time; one outcome per order, in order."""
+        ids = list(dict.fromkeys(order_ids))
+        gate = asyncio.Semaphore(BULK_CONCURRENCY)
+        done = 0
+        self.labels.option_cache = {}
+
+        async def one(order_id: str) -> LabelOutcome:
+            nonlocal done
+            async with gate:
+                try:
+                    outcome = await self.labels.create_label(order_id)
+                except CdtuiError as exc:
+                    outcome = LabelOutcome(order_id=order_id, ok=False, error=exc.message)
+                except Exception as exc:
+                    log.exception("label for %s failed", order_id)
+                    outcome = LabelOutcome(
+                        order_id=order_id,
+                        ok=False,
+                        error=f"Unexpected error ({type(exc).__name__}); see the log.",
+                    )
+            done += 1
+            if progress is not None:
+                progress(done, len(ids))
+            return outcome
+
+        try:
+            return list(await asyncio.gather(*(one(i) for i in ids)))
+        finally:
+            self.labels.option_cache = None
+
+    async def cancel_label(self, order_id: str) -> CancelResult:
+        """Cancel the order's Sendcloud label; the marketplace order is never touched."""
+        rec = self.store.order(order_id)
+        if rec.claim is not None:
+            rec = await self.labels.reconcile(rec)
+        label = rec.label
+        if label is None or label.shipment_id is None:
+            raise UsageError(f"Order {rec.reference} has no label to cancel.")
+        if label.cancel_status == "cancelled":
+            raise UsageError(f"The label of order {rec.reference} is already cancelled.")
+        result = await self.sendcloud.cancel(label.shipment_id)
+
+        def apply(r: OrderRecord) -> OrderRecord | None:
+            if r.label is None or r.label.shipment_id != label.shipment_id:
+                return None
+            r.label.cancel_status = result.status
+            r.label.cancel_message = result.message
+            if result.status in ("cancelled", "queued"):
+                r.label_generation += 1  # a new label needs a new reference
+                if r.push is not None and r.push.status in (PushStatus.PENDING, PushStatus.FAILED):
+                    r.push.status = PushStatus.DROPPED
+                    r.push.last_error = "label cancelled"
+                r.error = None
+            return r
+
+        self.store.update_order(order_id, apply)
+        log.info("order %s: label cancellation %s", order_id, result.status)
+        return result
+
+    async def approve(self, order_id: str, accepted: bool) -> OrderRecord:
+        """Accept or refuse an order waiting for acceptance; the store reflects the answer."""
+        rec = self.store.order(order_id)
+        state, _ = derive_state(rec)
+        if state != State.WAITING_ACCEPTANCE:
+            raise UsageError(
+                f"Order {rec.reference} is {state.value.replace('_', ' ')}, not waiting for "
+                f"acceptance."
+            )
+        try:
+            await self.octopia.set_approval(rec.seller_id, rec.order_id, accepted)
+        except DelegationMissing:
+            raise self._delegation_missing(rec.seller_id) from None
+        try:
+            fresh = await self.octopia.order(rec.seller_id, rec.order_id)
+        except CdtuiError as exc:
+            log.warning("order %s answered, but re-reading it failed: %s", order_id, exc)
+            return self.store.order(order_id)
+        self.store.upsert_orders(rec.integration_id, rec.seller_id, [fresh])
+        return self.store.order(order_id)
+
+    async def label_file(self, order_id: str) -> Path:
+        """The saved label file, downloaded again if it is missing."""
+        return await self.labels.ensure_label_file(order_id)
+
+    def print_label(self, path: Path) -> None:
+        if not self.settings.print_command:
+            raise UsageError("No print command is set: `cdtui setup --print-command CMD`.")
+        print_file(self.settings.print_command, path)

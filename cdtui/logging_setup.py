@@ -1,0 +1,126 @@
+"""The rotating log file under ``CDTUI_HOME/logs``, with secrets redacted.
+
+Redaction happens in the formatter, on the final text (message, arguments and
+traceback alike), so nothing that reaches the file can carry a configured secret, an
+``Authorization`` header, a bearer token or an OAuth token/secret field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Iterable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+LOG_FILE = "cdtui.log"
+MAX_BYTES = 1_000_000
+BACKUPS = 5
+REDACTED = "[redacted]"
+
+#: environment variables whose values are secrets even before the settings load
+_SECRET_ENV = ("CDTUI_OCTOPIA_CLIENT_SECRET", "CDTUI_SENDCLOUD_SECRET_KEY")
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Authorization: Basic xxx / Bearer xxx, in headers, dict reprs and JSON
+    (
+        re.compile(
+            r"""(?i)(authorization['"]?\s*[:=]\s*['"]?)(?:(?:basic|bearer)\s+)?[^\s'",}\]]+"""
+        ),
+        r"\1" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
+    # "access_token": "...", client_secret=..., "secret_key": ...
+    (
+        re.compile(
+            r"""(?i)(["']?(?:access_token|refresh_token|id_token|client_secret|secret_key|"""
+            r"""password)["']?\s*[:=]\s*["']?)[^\s"'&,}]+"""
+        ),
+        r"\1" + REDACTED,
+    ),
+)
+
+
+class Redactor:
+    """Removes secrets from text: known values plus header/token patterns."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        # Very short values would redact ordinary words; real secrets are longer.
+        self._secrets.update(s for s in secrets if s and len(s) >= 4)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern, repl in _PATTERNS:
+            text = pattern.sub(repl, text)
+        return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor, fmt: str) -> None:
+        super().__init__(fmt)
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor(super().format(record))
+
+
+_handler: RotatingFileHandler | None = None
+_redactor = Redactor()
+
+
+def configure(home: Path, secrets: Iterable[str] = (), *, level: int = logging.INFO) -> Path:
+    """Send cdtui's log to ``home/logs/cdtui.log`` (1 MB × 5), redacting ``secrets``.
+
+    Idempotent: a second call replaces the handler (tests use several homes). If the
+    folder cannot be written the app still runs, without a log file.
+    """
+    global _handler
+    _redactor.add(secrets)
+    _redactor.add(os.environ.get(name, "").strip() for name in _SECRET_ENV)
+    path = log_path(home)
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+        _handler.close()
+        _handler = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, delay=False)
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)
+    except OSError:
+        return path
+    handler.setFormatter(
+        RedactingFormatter(_redactor, "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setLevel(level)
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    # httpx logs every request at INFO: keep the file about cdtui's own decisions.
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _handler = handler
+    return path
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Redact more values from now on (once the settings have been read)."""
+    _redactor.add(secrets)
+
+
+def redact(text: str) -> str:
+    """The text with every known secret and token pattern removed."""
+    return _redactor(text)
+
+
+def log_path(home: Path) -> Path:
+    return home / "logs" / LOG_FILE

@@ -1,0 +1,350 @@
+"""One sync pass: import orders, settle interrupted labels, send tracking, refresh it.
+
+Per integration, in this order:
+
+1. **Import** the orders updated since the start of the last successful run minus an
+   overlap (first run: the last 30 days; once a day: the last 2 days), one paged query
+   per selected channel (or one for "all"), collected then stored in one batch
+   (upsert by order id: repeats from paging collapse, unchanged orders write nothing).
+2. **Reconcile** purchases left ``label_pending`` by a crash (asks Sendcloud).
+3. **Send** every tracking update that is pending and due (with backoff on failures).
+4. **Refresh** the tracking of labelled orders not yet delivered.
+
+An integration that fails (delegation revoked, network down) gets its error recorded
+and shown; the others carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cdtui.errors import (
+    BadCredentials,
+    CdtuiError,
+    DelegationMissing,
+    NotFound,
+    NotFoundLocally,
+    TimedOut,
+    Unavailable,
+)
+from cdtui.models import Integration, Order, OrderRecord, PushStatus, State
+
+if TYPE_CHECKING:
+    from cdtui.engine import Engine
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=90)
+FIRST_RUN_WINDOW = timedelta(days=30)
+CATCHUP_EVERY = timedelta(hours=24)
+CATCHUP_WINDOW = timedelta(days=2)
+#: a parcel's tracking is not asked for again within this delay
+REFRESH_EVERY = timedelta(minutes=5)
+REFRESH_CONCURRENCY = 8
+_FATAL = (DelegationMissing, BadCredentials, Unavailable, TimedOut)
+_MIN_DT = datetime.min
+
+
+@dataclass
+class SyncProgress:
+    integration_id: str
+    phase: str  # "import" | "labels" | "tracking" | "refresh" | "done"
+    done: int
+    total: int | None
+
+
+@dataclass
+class SyncReport:
+    id: str
+    imported: int = 0
+    updated: int = 0
+    tracking_sent: int = 0
+    tracking_refreshed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "imported": self.imported,
+            "updated": self.updated,
+            "tracking_sent": self.tracking_sent,
+            "tracking_refreshed": self.tracking_refreshed,
+            "errors": list(self.errors),
+        }
+
+
+ProgressFn = Callable[[SyncProgress], None]
+
+
+def import_window(integ: Integration, now: datetime) -> tuple[datetime, bool]:
+    """(updatedAtMin for this run, whether it is the daily catch-up)."""
+    if integ.last_success_started_at is None:
+        return now - FIRST_RUN_WINDOW, True
+    start = integ.last_success_started_at - OVERLAP
+    if integ.last_catchup_at is None or now - integ.last_catchup_at >= CATCHUP_EVERY:
+        return min(start, now - CATCHUP_WINDOW), True
+    return start, False
+
+
+def _newer(a: Order, b: Order) -> bool:
+    """Whether ``a`` is at least as recent as ``b`` (for repeats across pages)."""
+    ta = a.updated_at.replace(tzinfo=None) if a.updated_at else _MIN_DT
+    tb = b.updated_at.replace(tzinfo=None) if b.updated_at else _MIN_DT
+    return ta >= tb
+
+
+class SyncRunner:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        #: when each order's tracking was last asked for by this process
+        self._refreshed: dict[str, datetime] = {}
+
+    async def run(
+        self, integration_id: str | None = None, progress: ProgressFn | None = None
+    ) -> list[SyncReport]:
+        store = self.engine.store
+        integs = (
+            [store.integration(integration_id)]
+            if integration_id is not None
+            else store.integrations()
+        )
+        reports = []
+        for integ in integs:
+            reports.append(await self._one(integ, progress))
+        return reports
+
+    async def _one(self, integ: Integration, progress: ProgressFn | None) -> SyncReport:
+        report = SyncReport(id=integ.id)
+        started = self.engine.clock()
+        notify = progress or (lambda _p: None)
+        import_ok, catchup = False, False
+        fatal: CdtuiError | None = None
+        try:
+            catchup = await self._import(integ, started, report, notify)
+            import_ok = True
+        except CdtuiError as exc:
+            report.errors.append(exc.message)
+            if isinstance(exc, _FATAL):
+                fatal = exc
+        except Exception as exc:
+            log.exception("sync of integration %s: import failed", integ.id)
+            report.errors.append(f"Unexpected error while importing orders ({type(exc).__name__})")
+        try:
+            await self._after_import(integ, report, notify, octopia_ok=fatal is None)
+        except CdtuiError as exc:
+            report.errors.append(exc.message)
+        except Exception as exc:
+            log.exception("sync of integration %s failed", integ.id)
+            report.errors.append(f"Unexpected error during sync ({type(exc).__name__})")
+        self._record(integ, started, report, import_ok=import_ok, catchup=catchup)
+        notify(SyncProgress(integ.id, "done", 1, 1))
+        log.info(
+            "sync %s: imported=%d updated=%d sent=%d refreshed=%d errors=%d",
+            integ.id,
+            report.imported,
+            report.updated,
+            report.tracking_sent,
+            report.tracking_refreshed,
+            len(report.errors),
+        )
+        return report
+
+    # ---- 1. import
+
+    async def _import(
+        self, integ: Integration, started: datetime, report: SyncReport, notify: ProgressFn
+    ) -> bool:
+        since, catchup = import_window(integ, started)
+        octopia = self.engine.octopia
+        channels: list[str | None] = [None] if integ.all_channels else list(integ.channels)
+        found: dict[str, Order] = {}
+        skipped: list[str] = []
+        pages = 0
+        for channel in channels:
+            async for page in octopia.order_pages(
+                integ.seller_id,
+                sales_channel_id=channel,
+                updated_at_min=since,
+                updated_at_max=started,
+            ):
+                pages += 1
+                for order in page.orders:
+                    prev = found.get(order.order_id)
+                    if prev is None or _newer(order, prev):
+                        found[order.order_id] = order
+                for order_id, reason in page.invalid:
+                    log.warning(
+                        "integration %s: unreadable order %s: %s", integ.id, order_id, reason
+                    )
+                    skipped.append(order_id or "?")
+                notify(SyncProgress(integ.id, "import", len(found), None))
+        if found:
+            result = self.engine.store.upsert_orders(integ.id, integ.seller_id, found.values())
+            report.imported, report.updated = result.imported, result.updated
+        if skipped:
+            shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+            report.errors.append(
+                f"{len(skipped)} order(s) from Octopia could not be read and were skipped: {shown}"
+            )
+        log.debug(
+            "integration %s: %d pages, %d orders since %s", integ.id, pages, len(found), since
+        )
+        return catchup
+
+    # ---- 2-4. after the import
+
+    async def _after_import(
+        self, integ: Integration, report: SyncReport, notify: ProgressFn, *, octopia_ok: bool
+    ) -> None:
+        labels = self.engine.labels
+        try:
+            records = self.engine.store.orders(integration_id=integ.id)
+        except NotFoundLocally:
+            return  # disconnected meanwhile
+        claimed = [r for r in records if r.claim is not None]
+        pending = [r for r in records if r.push is not None and r.push.status == PushStatus.PENDING]
+        no_file = [
+            r
+            for r in records
+            if r.label is not None and r.label.active and not r.label.label_path and r.claim is None
+        ]
+        # 2. interrupted purchases, before anything else touches those orders
+        for i, rec in enumerate(claimed):
+            notify(SyncProgress(integ.id, "labels", i, len(claimed)))
+            try:
+                await labels.reconcile(rec)
+            except CdtuiError as exc:
+                report.errors.append(f"Order {rec.reference}: {exc.message}")
+        for rec in no_file:
+            try:
+                await labels.ensure_label_file(rec.order_id)
+            except CdtuiError as exc:
+                report.errors.append(f"Order {rec.reference}: label file: {exc.message}")
+        # 3. tracking updates
+        if octopia_ok:
+            await self._send_pushes(integ, pending, report, notify)
+        # 4. tracking refresh
+        await self._refresh(integ, report, notify)
+
+    async def _send_pushes(
+        self,
+        integ: Integration,
+        pending: list[OrderRecord],
+        report: SyncReport,
+        notify: ProgressFn,
+    ) -> None:
+        labels = self.engine.labels
+        now = self.engine.clock()
+        due = [
+            r
+            for r in pending
+            if r.push is not None
+            and (r.push.next_attempt_at is None or r.push.next_attempt_at <= now)
+        ]
+        for i, rec in enumerate(due):
+            notify(SyncProgress(integ.id, "tracking", i, len(due)))
+            result = await labels.send_push(rec.order_id, integ)
+            if result.status == PushStatus.SENT:
+                report.tracking_sent += 1
+            elif result.error:
+                report.errors.append(f"Order {rec.reference}: {result.error}")
+                if result.unreachable:
+                    break  # Octopia is unreachable or refuses us: the rest waits
+
+    async def _refresh(self, integ: Integration, report: SyncReport, notify: ProgressFn) -> None:
+        now = self.engine.clock()
+        store = self.engine.store
+        try:
+            records = store.orders(integration_id=integ.id)
+        except NotFoundLocally:
+            return
+        todo = []
+        for r in records:
+            if r.state not in (State.LABELLED, State.TRACKING_SENT):
+                continue
+            if r.label is None or not r.label.tracking_number:
+                continue
+            last = max(
+                (t for t in (r.tracking_refreshed_at, self._refreshed.get(r.order_id)) if t),
+                default=None,
+            )
+            if last is not None and now - last < REFRESH_EVERY:
+                continue
+            todo.append(r)
+        if not todo:
+            return
+        sendcloud = self.engine.sendcloud
+        gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
+        done = 0
+        failures: list[str] = []
+
+        async def one(rec: OrderRecord) -> None:
+            nonlocal done
+            assert rec.label is not None and rec.label.tracking_number
+            async with gate:
+                try:
+                    events = await sendcloud.tracking(rec.label.tracking_number)
+                except NotFound:
+                    events = None
+                except CdtuiError as exc:
+                    failures.append(exc.message)
+                    return
+            self._refreshed[rec.order_id] = now
+            done += 1
+            report.tracking_refreshed += 1
+            notify(SyncProgress(integ.id, "refresh", done, len(todo)))
+            if events is None or events == rec.tracking_events:
+                return
+
+            def keep(r: OrderRecord) -> OrderRecord:
+                r.tracking_events = events
+                r.tracking_refreshed_at = now
+                return r
+
+            with contextlib.suppress(NotFoundLocally):
+                store.update_order(rec.order_id, keep)
+
+        await asyncio.gather(*(one(r) for r in todo))
+        if failures:
+            report.errors.append(
+                f"Tracking of {len(failures)} parcel(s) could not be refreshed: {failures[0]}"
+            )
+
+    # ---- bookkeeping
+
+    def _record(
+        self,
+        integ: Integration,
+        started: datetime,
+        report: SyncReport,
+        *,
+        import_ok: bool,
+        catchup: bool,
+    ) -> None:
+        """Store the run's outcome on the integration (one small write to meta)."""
+        finished = self.engine.clock()
+        error = "; ".join(report.errors) if report.errors else None
+
+        def apply(i: Integration) -> Integration:
+            i.last_sync_at = finished
+            if import_ok:
+                i.last_success_started_at = started
+                if catchup:
+                    i.last_catchup_at = started
+            i.last_error = error[:500] if error else None
+            if error:
+                i.last_error_at = finished
+            return i
+
+        with contextlib.suppress(NotFoundLocally):
+            self.engine.store.update_integration(integ.id, apply)
