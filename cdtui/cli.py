@@ -1,0 +1,645 @@
+"""The headless commands (and the entry point that opens the TUI).
+
+Exit codes: 0 success, 1 the operation failed (API, network), 2 bad usage or bad input.
+Every failure is one line on stderr; tracebacks go to the log file only. Secrets are
+never read from the command line (it shows in ``ps``): they come from the environment
+or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import shlex
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import orjson
+
+from cdtui import __version__, logging_setup
+from cdtui.config import Settings, load_settings, resolve_home, save_settings
+from cdtui.errors import BadCredentials, CdtuiError, UsageError
+from cdtui.models import Integration, OrderRecord, State, iso
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _ArgError(Exception):
+    """argparse wanted to exit with a usage error (turned into one line + exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _ArgError(f"{message} (see `{self.prog} --help`)")
+
+
+# ---------------------------------------------------------------- output
+
+
+def _json(obj: Any, out: TextIO) -> None:
+    out.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _err(message: str) -> None:
+    print(f"cdtui: {message}", file=sys.stderr)
+
+
+def _table(headers: Sequence[str], rows: list[Sequence[str]], out: TextIO) -> None:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    widths = [min(w, 40) for w in widths]
+
+    def fmt(cells: Sequence[str]) -> str:
+        parts = [
+            (c if len(c) <= w else c[: w - 1] + "…").ljust(w)
+            for c, w in zip(cells, widths, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    print(fmt(headers), file=out)
+    for row in rows:
+        print(fmt(row), file=out)
+
+
+def _dt(value: Any) -> str | None:
+    return iso(value) if value is not None else None
+
+
+def order_json(rec: OrderRecord) -> dict[str, Any]:
+    """An order as ``cdtui orders --json`` prints it."""
+    label = rec.label
+    addr = rec.order.shipping_address
+    push = rec.push
+    return {
+        "order_id": rec.order_id,
+        "reference": rec.reference,
+        "integration_id": rec.integration_id,
+        "channel_id": rec.channel_id,
+        "marketplace_status": rec.marketplace_status,
+        "state": rec.state.value,
+        "attention": rec.attention,
+        "carrier": (label.carrier_name if label else None),
+        "tracking_number": label.tracking_number if label else None,
+        "tracking_url": label.tracking_url if label else None,
+        "label_path": label.label_path if label else None,
+        "error": rec.error,
+        "created_at": _dt(rec.order.created_at),
+        "updated_at": _dt(rec.order.updated_at),
+        "ship_by": _dt(rec.order.shipped_at_max),
+        "customer": addr.name if addr else None,
+        "country": addr.country_code if addr else None,
+        "items": sum(ln.quantity for ln in rec.order.lines),
+        "label_cancel_status": label.cancel_status if label else None,
+        "tracking_push": push.status.value if push else None,
+        "tracking_status": rec.tracking_events[-1].status_code if rec.tracking_events else None,
+    }
+
+
+def integration_json(integ: Integration, interval: int) -> dict[str, Any]:
+    next_sync = integ.last_sync_at + timedelta(seconds=interval) if integ.last_sync_at else None
+    return {
+        "id": integ.id,
+        "name": integ.name,
+        "seller_id": integ.seller_id,
+        "login": integ.login,
+        "shop_name": integ.shop_name,
+        "channels": integ.channels,
+        "last_sync": _dt(integ.last_sync_at),
+        "next_sync": _dt(next_sync),
+        "last_error": integ.last_error,
+        "default_weight_kg": str(integ.default_weight_kg) if integ.default_weight_kg else None,
+        "default_shipping_option": integ.default_shipping_option,
+    }
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="cdtui",
+        description="Cdiscount / Octopia orders to Sendcloud labels, in the terminal.",
+    )
+    p.add_argument("--version", action="version", version=f"cdtui {__version__}")
+    p.add_argument("--no-mouse", action="store_true", help="open the TUI without mouse support")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the TUI against the built-in sandbox")
+    demo.add_argument("--no-mouse", action="store_true")
+
+    sub.add_parser("sandbox", help="run the Octopia + Sendcloud emulator (see sandbox --help)")
+
+    s = sub.add_parser(
+        "setup",
+        help="installation settings (secrets from the environment or a hidden prompt)",
+    )
+    s.add_argument("--octopia-client-id", metavar="ID")
+    s.add_argument("--sender-address-id", metavar="N", type=_positive_int)
+    s.add_argument("--sender-country", metavar="CC")
+    s.add_argument("--sender-postal-code", metavar="PC")
+    s.add_argument("--default-weight", metavar="KG")
+    s.add_argument("--labels-dir", metavar="DIR")
+    s.add_argument("--label-format", choices=("pdf", "zpl"))
+    s.add_argument("--print-command", metavar="CMD")
+
+    c = sub.add_parser("connect", help="connect a seller account (Seller ID + login)")
+    c.add_argument("--name", required=True)
+    c.add_argument("--seller-id", required=True)
+    c.add_argument("--login", required=True)
+    c.add_argument("--channels", default="all", metavar="all|ID,ID")
+
+    i = sub.add_parser("integrations", help="list the connected integrations")
+    i.add_argument("--json", action="store_true")
+
+    iu = sub.add_parser("integration", help="change an integration")
+    iu_sub = iu.add_subparsers(dest="integration_command", metavar="update", required=True)
+    up = iu_sub.add_parser("update", help="change name, channels or defaults")
+    up.add_argument("id", metavar="ID")
+    up.add_argument("--name")
+    up.add_argument("--channels", metavar="all|ID,ID")
+    up.add_argument("--default-weight", metavar="KG")
+    up.add_argument("--shipping-option", metavar="CODE", help='default shipping option ("" clears)')
+
+    d = sub.add_parser("disconnect", help="delete an integration and its stored orders")
+    d.add_argument("id", metavar="ID")
+    d.add_argument("--yes", action="store_true", help="even if tracking updates are waiting")
+
+    sy = sub.add_parser("sync", help="one sync pass")
+    sy.add_argument("--integration", metavar="ID")
+    sy.add_argument("--json", action="store_true")
+
+    o = sub.add_parser("orders", help="list stored orders")
+    o.add_argument("--integration", metavar="ID")
+    o.add_argument("--status", metavar="STATUS", choices=[s.value for s in State])
+    o.add_argument("--json", action="store_true")
+
+    lb = sub.add_parser("label", help="create the label and send tracking to the marketplace")
+    lb.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
+    lb.add_argument("--shipping-option", metavar="CODE")
+    lb.add_argument("--weight", metavar="KG")
+    lb.add_argument("--json", action="store_true")
+
+    cl = sub.add_parser("cancel-label", help="cancel the order's Sendcloud label")
+    cl.add_argument("order_id", metavar="ORDER_ID")
+    a = sub.add_parser("accept", help="accept an order waiting for acceptance")
+    a.add_argument("order_id", metavar="ORDER_ID")
+    r = sub.add_parser("refuse", help="refuse an order waiting for acceptance")
+    r.add_argument("order_id", metavar="ORDER_ID")
+    sub.add_parser("daemon", help="the periodic sync without a UI")
+    return p
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return n
+
+
+# ---------------------------------------------------------------- commands
+
+Out = TextIO
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from cdtui.engine import Engine
+
+    return Engine(settings)
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    logging_setup.add_secrets(settings.secret_values())
+    return settings
+
+
+async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
+    overrides: dict[str, Any] = {}
+    for flag, field in (
+        ("octopia_client_id", "octopia_client_id"),
+        ("sender_address_id", "sender_address_id"),
+        ("sender_country", "sender_country"),
+        ("sender_postal_code", "sender_postal_code"),
+        ("default_weight", "default_weight_kg"),
+        ("labels_dir", "labels_dir"),
+        ("label_format", "label_format"),
+        ("print_command", "print_command"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[field] = value
+    home = resolve_home()
+    settings = load_settings(home, **overrides)
+    prompted = _ask_missing(settings)
+    if prompted:
+        settings = load_settings(home, **overrides, **prompted)
+    logging_setup.add_secrets(settings.secret_values())
+    settings.require_octopia()
+    settings.require_sendcloud()
+    if settings.print_command:
+        _check_print_command(settings.print_command)
+    if settings.labels_path.exists() and not settings.labels_path.is_dir():
+        raise UsageError(f"The labels folder {settings.labels_path} is a file, not a folder.")
+    engine = _engine(settings)
+    try:
+        for name, check in (
+            ("Octopia", engine.check_octopia),
+            ("Sendcloud", engine.check_sendcloud),
+        ):
+            try:
+                await check()
+            except BadCredentials as exc:
+                raise UsageError(f"{exc.message} Nothing was saved.") from None
+            print(f"{name}: credentials accepted", file=out)
+    finally:
+        await engine.aclose()
+    save_settings(settings)
+    print(
+        f"Settings saved in {settings.config_path} (secrets in {settings.secrets_path}).", file=out
+    )
+    if settings.sender_address_id is None:
+        print("Labels need a Sendcloud sender address: add --sender-address-id N.", file=out)
+    return EXIT_OK
+
+
+def _ask_missing(settings: Settings) -> dict[str, str]:
+    """Ask on the terminal for what is missing; never echo a secret."""
+    wanted = [
+        ("octopia_client_id", "Octopia aggregator client id", False),
+        ("octopia_client_secret", "Octopia aggregator client secret", True),
+        ("sendcloud_public_key", "Sendcloud public key", False),
+        ("sendcloud_secret_key", "Sendcloud secret key", True),
+    ]
+    missing = [w for w in wanted if getattr(settings, w[0]) is None]
+    if not missing:
+        return {}
+    if not sys.stdin.isatty():
+        names = ", ".join(f"CDTUI_{w[0].upper()}" for w in missing)
+        raise UsageError(
+            f"Missing {names}: set them in the environment or run setup in a terminal."
+        )
+    answers = {}
+    for field, label, secret in missing:
+        value = getpass.getpass(f"{label}: ") if secret else input(f"{label}: ")
+        if not value.strip():
+            raise UsageError(f"The {label} is required; nothing was saved.")
+        answers[field] = value.strip()
+    return answers
+
+
+def _check_print_command(command: str) -> None:
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"The print command cannot be read: {exc}.") from None
+    if not argv:
+        raise UsageError("The print command is empty.")
+    if shutil.which(argv[0]) is None:
+        raise UsageError(f"The print command {argv[0]!r} was not found.")
+
+
+async def cmd_connect(args: argparse.Namespace, out: Out) -> int:
+    engine = _engine(_settings())
+    try:
+        integ = await engine.connect(
+            name=args.name, seller_id=args.seller_id, login=args.login, channels=args.channels
+        )
+    finally:
+        await engine.aclose()
+    channels = "all sales channels" if integ.all_channels else ", ".join(integ.channels)
+    print("Your integration is ready", file=out)
+    print(
+        f"Integration {integ.id}: {integ.name} — seller {integ.seller_id} ({integ.login}), "
+        f"{channels}. Run `cdtui sync` to import its orders.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def cmd_integrations(args: argparse.Namespace, out: Out) -> int:
+    settings = _settings()
+    engine = _engine(settings)
+    integs = engine.store.integrations()
+    if args.json:
+        _json([integration_json(i, settings.sync_interval) for i in integs], out)
+        return EXIT_OK
+    if not integs:
+        print("No integration yet: `cdtui connect --name N --seller-id ID --login L`.", file=out)
+        return EXIT_OK
+    rows = []
+    for i in integs:
+        j = integration_json(i, settings.sync_interval)
+        channels = "all" if i.all_channels else ",".join(i.channels)
+        rows.append(
+            [
+                i.id,
+                i.name,
+                i.seller_id,
+                i.login,
+                channels,
+                j["last_sync"] or "never",
+                j["next_sync"] or "-",
+                i.last_error or "ok",
+            ]
+        )
+    _table(
+        ["ID", "NAME", "SELLER", "LOGIN", "CHANNELS", "LAST SYNC", "NEXT SYNC", "HEALTH"], rows, out
+    )
+    return EXIT_OK
+
+
+async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
+    engine = _engine(_settings())
+    try:
+        integ = await engine.update_integration(
+            args.id,
+            name=args.name,
+            channels=args.channels,
+            default_weight_kg=args.default_weight,
+            default_shipping_option=args.shipping_option,
+        )
+    finally:
+        await engine.aclose()
+    print(f"Integration {integ.id} ({integ.name}) updated.", file=out)
+    return EXIT_OK
+
+
+async def cmd_disconnect(args: argparse.Namespace, out: Out) -> int:
+    settings = _settings()
+    engine = _engine(settings)
+    integ = engine.store.integration(args.id)
+    _, waiting = engine.disconnect_impact(args.id)
+    removed = engine.disconnect(args.id, force=args.yes)
+    dropped = f"; {waiting} tracking update(s) dropped" if waiting else ""
+    print(
+        f"Integration {integ.id} ({integ.name}) disconnected: {removed} order(s) removed from "
+        f"the store{dropped}. Label files stay in {settings.labels_path}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
+    engine = _engine(_settings())
+    try:
+        if args.integration is not None:
+            engine.store.integration(args.integration)
+        reports = await engine.sync(args.integration)
+    finally:
+        await engine.aclose()
+    if args.json:
+        _json([r.as_json() for r in reports], out)
+    else:
+        if not reports:
+            print("No integration to sync: connect one first (`cdtui connect`).", file=out)
+        for r in reports:
+            print(
+                f"Integration {r.id}: {r.imported} imported, {r.updated} updated, "
+                f"{r.tracking_sent} tracking sent, {r.tracking_refreshed} tracking refreshed"
+                + (f", {len(r.errors)} error(s)" if r.errors else ""),
+                file=out,
+            )
+    for r in reports:
+        for e in r.errors:
+            _err(f"integration {r.id}: {e}")
+    return EXIT_FAILED if any(r.errors for r in reports) else EXIT_OK
+
+
+async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
+    engine = _engine(_settings())
+    records = engine.orders(integration_id=args.integration, state=args.status)
+    if args.json:
+        _json([order_json(r) for r in records], out)
+        return EXIT_OK
+    rows = []
+    for r in records:
+        j = order_json(r)
+        rows.append(
+            [
+                r.order_id,
+                r.reference,
+                r.integration_id,
+                r.channel_id,
+                r.state.value,
+                (j["ship_by"] or "")[:10],
+                j["country"] or "",
+                j["tracking_number"] or "",
+                r.attention or r.error or "",
+            ]
+        )
+    _table(
+        ["ORDER", "REFERENCE", "INT", "CHANNEL", "STATE", "SHIP BY", "TO", "TRACKING", "NOTE"],
+        rows,
+        out,
+    )
+    print(f"{len(records)} order(s)", file=out)
+    return EXIT_OK
+
+
+async def cmd_label(args: argparse.Namespace, out: Out) -> int:
+    from cdtui.labels import parse_weight
+
+    weight = parse_weight(args.weight) if args.weight is not None else None
+    engine = _engine(_settings())
+    single = len(args.order_ids) == 1
+    if not single and (weight is not None or args.shipping_option):
+        raise UsageError("--weight and --shipping-option apply to one order at a time.")
+    try:
+        if single:
+            outcomes = [
+                await engine.create_label(
+                    args.order_ids[0], shipping_option=args.shipping_option, weight_kg=weight
+                )
+            ]
+        else:
+            for oid in args.order_ids:
+                engine.store.order(oid)  # unknown ids: usage error before buying anything
+            outcomes = await engine.create_labels(list(args.order_ids))
+    finally:
+        await engine.aclose()
+    if args.json:
+        payload: Any = [o.as_json() for o in outcomes]
+        _json(payload[0] if single else payload, out)
+    else:
+        for o in outcomes:
+            _print_outcome(o, out)
+    for o in outcomes:
+        if o.error:
+            _err(f"order {o.order_id}: {o.error}")
+    failed = [o for o in outcomes if not (o.ok and o.tracking_sent)]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_outcome(o: Any, out: Out) -> None:
+    if not o.ok:
+        print(f"Order {o.order_id}: no label", file=out)
+        return
+    where = f", saved to {o.label_path}" if o.label_path else ""
+    print(f"Order {o.order_id}: label {o.carrier or ''} {o.tracking_number or ''}{where}", file=out)
+    if o.tracking_sent:
+        print(f"Order {o.order_id}: tracking sent to the marketplace", file=out)
+
+
+async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
+    engine = _engine(_settings())
+    try:
+        result = await engine.cancel_label(args.order_id)
+    finally:
+        await engine.aclose()
+    if result.status == "cancelled":
+        print(f"Label of order {args.order_id} cancelled: {result.message}", file=out)
+    elif result.status == "queued":
+        print(
+            f"Cancellation of the label of order {args.order_id} queued: {result.message} "
+            f"(Sendcloud watches it for 14 days).",
+            file=out,
+        )
+    else:
+        _err(f"Sendcloud refused to cancel the label of order {args.order_id}: {result.message}")
+        return EXIT_FAILED
+    rec = engine.store.order(args.order_id)
+    print(f"Order {args.order_id} is now {rec.state.value}.", file=out)
+    return EXIT_OK
+
+
+async def cmd_approve(args: argparse.Namespace, out: Out, accepted: bool) -> int:
+    engine = _engine(_settings())
+    try:
+        rec = await engine.approve(args.order_id, accepted)
+    finally:
+        await engine.aclose()
+    verb = "accepted" if accepted else "refused"
+    print(
+        f"Order {rec.reference} {verb}; marketplace status {rec.marketplace_status}, "
+        f"state {rec.state.value}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def cmd_daemon(args: argparse.Namespace, out: Out) -> int:
+    settings = _settings()
+    engine = _engine(settings)
+    interval = settings.sync_interval
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    print(
+        f"cdtui daemon: a sync every {interval} s; stop with Ctrl-C or SIGTERM.",
+        file=out,
+        flush=True,
+    )
+    log.info("daemon started (interval %s s)", interval)
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            reports = await engine.sync()
+            for r in reports:
+                line = (
+                    f"{iso(engine.clock())} integration {r.id}: {r.imported} imported, "
+                    f"{r.updated} updated, {r.tracking_sent} tracking sent"
+                )
+                print(
+                    line + (f", {len(r.errors)} error(s)" if r.errors else ""), file=out, flush=True
+                )
+                for e in r.errors:
+                    _err(f"integration {r.id}: {e}")
+            wait = max(0.0, interval - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+    finally:
+        await engine.aclose()
+        log.info("daemon stopped")
+    print("cdtui daemon stopped.", file=out, flush=True)
+    return EXIT_OK
+
+
+Handler = Callable[[argparse.Namespace, Out], Awaitable[int]]
+
+COMMANDS: dict[str, Handler] = {
+    "setup": cmd_setup,
+    "connect": cmd_connect,
+    "integrations": cmd_integrations,
+    "disconnect": cmd_disconnect,
+    "sync": cmd_sync,
+    "orders": cmd_orders,
+    "label": cmd_label,
+    "cancel-label": cmd_cancel_label,
+    "accept": lambda a, o: cmd_approve(a, o, True),
+    "refuse": lambda a, o: cmd_approve(a, o, False),
+    "daemon": cmd_daemon,
+}
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _run_tui(demo: bool, no_mouse: bool) -> int:
+    from cdtui.tui.app import run
+
+    return run(demo=demo, no_mouse=no_mouse)
+
+
+def _run_sandbox(argv: list[str]) -> int:
+    from cdtui.sandbox.server import main as sandbox_main
+
+    return sandbox_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sandbox":
+        return _guarded(lambda: _run_sandbox(argv[1:]), None)
+    try:
+        args = build_parser().parse_args(argv)
+    except _ArgError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    command = args.command
+    if command == "demo":
+        return _guarded(lambda: _run_tui(demo=True, no_mouse=args.no_mouse), None)
+    log_file = logging_setup.configure(resolve_home())
+    if command is None:
+        return _guarded(lambda: _run_tui(demo=False, no_mouse=args.no_mouse), log_file)
+    if command == "integration":
+        handler: Handler = cmd_integration_update
+    else:
+        handler = COMMANDS[command]
+    log.info("cdtui %s", command)
+    return _guarded(lambda: asyncio.run(handler(args, sys.stdout)), log_file)
+
+
+def _guarded(fn: Callable[[], int], log_file: Path | None) -> int:
+    """Run a command: known errors are one line + their exit code, the rest is logged."""
+    try:
+        return fn()
+    except CdtuiError as exc:
+        log.info("failed: %s", exc.message)
+        _err(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception:
+        log.exception("unexpected error")
+        where = log_file or logging_setup.log_path(resolve_home())
+        _err(f"unexpected error, see {where}")
+        return EXIT_FAILED
