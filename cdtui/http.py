@@ -179,14 +179,19 @@ _USERINFO = re.compile(r"://[^/@\s]+@")
 
 def _reason(exc: BaseException) -> str:
     """A short, credential-free description of a network failure."""
-    text = _USERINFO.sub("://", str(exc)).strip()
     name = type(exc).__name__
+    if isinstance(exc, httpx.LocalProtocolError):
+        return name  # its text may quote a header value
+    text = _USERINFO.sub("://", str(exc)).strip()
     if not text:
         return name
     return f"{name}: {text[:120]}"
 
 
-def _safe_path(url: httpx.URL) -> str:
+def _safe_path(url: httpx.URL | str) -> str:
+    """Path and query only: never the host's user info."""
+    if isinstance(url, str):
+        url = httpx.URL(url)
     return url.raw_path.decode("ascii", "replace")
 
 
@@ -225,12 +230,12 @@ async def request(
             else:
                 resp = await client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            log.debug("%s %s -> timeout (%s)", method, url.split("?")[0], type(exc).__name__)
+            log.debug("%s %s -> timeout (%s)", method, _safe_path(url), type(exc).__name__)
             error = TimedOut(f"{api} did not answer in time", api=api)
             if not (retry or isinstance(exc, _NOT_SENT)):
                 raise error from None
         except httpx.TransportError as exc:
-            log.debug("%s %s -> %s", method, url.split("?")[0], type(exc).__name__)
+            log.debug("%s %s -> %s", method, _safe_path(url), type(exc).__name__)
             error = Unavailable(f"{api} cannot be reached ({_reason(exc)})", api=api)
             if not (retry or isinstance(exc, _NOT_SENT)):
                 raise error from None

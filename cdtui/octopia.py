@@ -286,7 +286,12 @@ class OctopiaClient:
         if not isinstance(token, str) or not token:
             raise BadResponse("Octopia's token endpoint sent no access token", api=API)
         expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 300.0
+        try:
+            lifetime = float(expires_in)
+        except (TypeError, ValueError):
+            lifetime = 300.0  # absent or unreadable: assume a short life
+        if not 0 < lifetime < 1e7:
+            lifetime = 300.0
         margin = TOKEN_MARGIN if lifetime > 2 * TOKEN_MARGIN else lifetime / 2
         self.__token = token
         self._token_renew_at = issued_at + lifetime - margin
