@@ -1,0 +1,109 @@
+"""Channel selection: the seller's subscribed channels, read live, "All" by default."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from cdtui.errors import CdtuiError
+from cdtui.models import Subscription
+
+ALL = "__all__"
+ALL_LABEL = "All sales channels"
+
+Channels = list[str] | Literal["all"]
+
+
+def describe_channels(channels: list[str] | str, names: dict[str, str] | None = None) -> str:
+    """``All sales channels`` or ``Cdiscount, Rakuten``."""
+    if channels == "all" or not channels:
+        return ALL_LABEL
+    names = names or {}
+    return ", ".join(names.get(c, c) for c in channels)
+
+
+class ChannelSelectionDialog(ModalScreen[Channels | None]):
+    """Dismisses with ``"all"``, a list of channel ids, or ``None`` when cancelled."""
+
+    BINDINGS = [
+        Binding("enter", "confirm", "Confirm", priority=True, id="channels.confirm"),
+        Binding("escape", "cancel", "Cancel", id="channels.cancel"),
+    ]
+
+    def __init__(
+        self,
+        seller_id: str,
+        current: list[str] | str,
+        loader: Callable[[], Awaitable[list[Subscription]]],
+    ) -> None:
+        super().__init__()
+        self._seller_id = seller_id
+        self._current = current
+        self._loader = loader
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog channels"):
+            yield Static(f"Sales channels of seller {self._seller_id}", classes="dialog-title")
+            yield Static("Reading the seller's channels from Octopia…", id="channels-status")
+            yield SelectionList[str](id="channel-list")
+            yield Static(
+                "Space ticks a channel · Enter confirms · Esc cancels", classes="dialog-hint"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).display = False
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        status = self.query_one("#channels-status", Static)
+        try:
+            subscriptions = await self._loader()
+        except CdtuiError as exc:
+            status.update(f"Could not read the channels: {exc.message}")
+            status.add_class("error")
+            return
+        listing = self.query_one(SelectionList)
+        all_selected = self._current == "all" or not self._current
+        options: list[Selection[str]] = [Selection(ALL_LABEL, ALL, all_selected)]
+        for sub in subscriptions:
+            label = sub.label if sub.active else f"{sub.label} (inactive)"
+            chosen = not all_selected and sub.sales_channel_id in self._current
+            options.append(
+                Selection(f"{label}  [{sub.sales_channel_id}]", sub.sales_channel_id, chosen)
+            )
+        listing.add_options(options)
+        status.update(f"{len(subscriptions)} channel(s). All sales channels is the default.")
+        listing.display = True
+        listing.focus()
+        self._loaded = True
+
+    def on_selection_list_selection_toggled(
+        self, event: SelectionList.SelectionToggled[str]
+    ) -> None:
+        listing = self.query_one(SelectionList)
+        value = event.selection.value
+        if value == ALL and ALL in listing.selected:
+            for option_value in list(listing.selected):
+                if option_value != ALL:
+                    listing.deselect(option_value)
+        elif value != ALL and value in listing.selected:
+            listing.deselect(ALL)
+
+    def action_confirm(self) -> None:
+        if not self._loaded:
+            return
+        selected = [v for v in self.query_one(SelectionList).selected if v != ALL]
+        self.dismiss(selected or "all")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,181 @@
+"""One order: lines, address, label, tracking update and tracking events.
+
+Its keys do not act themselves: the dialog dismisses with the action's name and the
+inbox (which coordinates labels, approvals and workers) carries it out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cdtui.models import OrderRecord, State
+from cdtui.tui import format as fmt
+
+
+def can_label(rec: OrderRecord) -> bool:
+    return rec.state == State.TO_SHIP
+
+
+def has_label(rec: OrderRecord) -> bool:
+    return rec.label is not None and rec.label.active
+
+
+def can_accept(rec: OrderRecord) -> bool:
+    return rec.state == State.WAITING_ACCEPTANCE
+
+
+def order_details(rec: OrderRecord, now: datetime) -> Group:
+    """The detail view as Rich renderables (also used by tests and screenshots)."""
+    order = rec.order
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column()
+    ship_text, due = fmt.ship_by(fmt.deadline(rec), now, open_=rec.state == State.TO_SHIP)
+    due_style = {fmt.Due.OVERDUE: "bold red", fmt.Due.TODAY: "bold yellow"}.get(due, "")
+    head.add_row("State", Text(fmt.state_label(rec), style="bold"))
+    if rec.attention:
+        head.add_row("Attention", Text(rec.attention, style="bold red"))
+    if rec.error:
+        head.add_row("Last error", Text(rec.error, style="red"))
+    head.add_row("Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
+    head.add_row("Order id", rec.order_id)
+    head.add_row("Ordered", fmt.full_datetime(order.purchased_at or order.created_at))
+    head.add_row(
+        "Ship by", Text(f"{fmt.full_datetime(fmt.deadline(rec))}  {ship_text}", style=due_style)
+    )
+    head.add_row("Total", fmt.money(order.total_price.selling_price, order.currency_code))
+
+    lines = Table(title="Lines", title_justify="left", expand=True, show_edge=False)
+    lines.add_column("Qty", justify="right", width=4)
+    lines.add_column("Product", ratio=1)
+    lines.add_column("SKU", no_wrap=True)
+    lines.add_column("Status", no_wrap=True)
+    lines.add_column("Price", justify="right", no_wrap=True)
+    for ln in order.lines:
+        status = ln.status or ""
+        if not ln.merchant_ships:
+            status += f" ({ln.offer.supply_mode})"
+        lines.add_row(
+            str(ln.quantity),
+            ln.offer.product_title or "",
+            ln.sku or "",
+            status,
+            fmt.money(ln.selling_price.unit_sales_price, order.currency_code),
+        )
+
+    address = Text("\n".join(fmt.address_lines(order.shipping_address)))
+
+    label = Table.grid(padding=(0, 2))
+    label.add_column(style="bold", no_wrap=True)
+    label.add_column()
+    if rec.label is None:
+        label.add_row("Label", "none yet")
+    else:
+        info = rec.label
+        label.add_row("Carrier", info.carrier_name or info.carrier_code or "")
+        label.add_row("Tracking", info.tracking_number or "")
+        if info.tracking_url:
+            label.add_row("Tracking URL", info.tracking_url)
+        if info.shipping_option_code:
+            label.add_row("Option", f"{info.shipping_option_code} · {fmt.weight(info.weight_kg)}")
+        if info.label_path:
+            label.add_row("Saved at", info.label_path)
+        if info.cancel_status:
+            label.add_row("Cancellation", f"{info.cancel_status} {info.cancel_message or ''}")
+    if rec.push is not None:
+        push = rec.push
+        text = f"{push.status.value} · {push.carrier_name} {push.parcel_number}"
+        if push.last_error:
+            text += f" · {push.last_error}"
+        label.add_row("Marketplace update", text)
+
+    events = Table(title="Tracking events", title_justify="left", expand=True, show_edge=False)
+    events.add_column("When", no_wrap=True)
+    events.add_column("Status", no_wrap=True)
+    events.add_column("Description", ratio=1)
+    for event in sorted(rec.tracking_events, key=lambda e: e.event_at, reverse=True):
+        events.add_row(
+            fmt.full_datetime(event.event_at), event.status_code, event.status_description
+        )
+    parts: list[object] = [
+        head,
+        Text(""),
+        lines,
+        Text(""),
+        Text("Ship to", style="bold"),
+        address,
+        Text(""),
+        label,
+    ]
+    if rec.tracking_events:
+        parts += [Text(""), events]
+    return Group(*parts)  # type: ignore[arg-type]
+
+
+class OrderDetailDialog(ModalScreen[str | None]):
+    """Dismisses with an action name (``label``, ``open_label``, ...) or None."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="detail.close"),
+        Binding("l", "choose('label')", "Label", id="detail.label"),
+        Binding("o", "choose('open_label')", "Open label", id="detail.open"),
+        Binding("c", "choose('cancel_label')", "Cancel label", id="detail.cancel"),
+        Binding("a", "choose('accept')", "Accept", id="detail.accept"),
+        Binding("r", "choose('refuse')", "Refuse", id="detail.refuse"),
+    ]
+
+    def __init__(self, record: OrderRecord, now: datetime) -> None:
+        super().__init__()
+        self._record = record
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog detail"):
+            yield Static(f"Order {self._record.reference}", classes="dialog-title")
+            with VerticalScroll(id="detail-body"):
+                yield Static(order_details(self._record, self._now))
+            yield Static(self._hint(), classes="dialog-hint")
+
+    def _hint(self) -> str:
+        keys = [
+            k
+            for k, ok in (
+                ("l label", can_label(self._record)),
+                ("o open label", has_label(self._record)),
+                ("c cancel label", has_label(self._record)),
+                ("a accept · r refuse", can_accept(self._record)),
+            )
+            if ok
+        ]
+        return " · ".join([*keys, "Esc close"])
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "choose":
+            return True
+        rec = self._record
+        allowed = {
+            "label": can_label(rec),
+            "open_label": has_label(rec),
+            "cancel_label": has_label(rec),
+            "accept": can_accept(rec),
+            "refuse": can_accept(rec),
+        }
+        return allowed.get(str(parameters[0]), False) or None
+
+    def action_choose(self, what: str) -> None:
+        self.dismiss(what)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,173 @@
+"""The one place where the UI turns dates, money, addresses and states into text.
+
+Pure functions (no Textual): the inbox builds 10,000 rows with them, so they stay cheap.
+Times are shown in the machine's local time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from cdtui.models import Address, OrderRecord, State
+
+STATE_LABELS: dict[State, str] = {
+    State.WAITING_ACCEPTANCE: "to accept",
+    State.TO_SHIP: "to ship",
+    State.LABEL_PENDING: "label pending",
+    State.LABELLED: "label created",
+    State.TRACKING_SENT: "tracking sent",
+    State.DELIVERED: "delivered",
+    State.CANCELLED: "cancelled",
+    State.NOT_SHIPPABLE: "not shippable",
+}
+
+
+def state_label(rec: OrderRecord) -> str:
+    """The state word of an order as the operator reads it; a label error wins."""
+    if rec.error and rec.state in (State.TO_SHIP, State.LABEL_PENDING):
+        return "error"
+    return STATE_LABELS.get(rec.state, str(rec.state))
+
+
+def local(dt: datetime) -> datetime:
+    return dt.astimezone()
+
+
+def short_datetime(dt: datetime | None) -> str:
+    """``26/11 09:57`` in local time, or an empty string."""
+    return local(dt).strftime("%d/%m %H:%M") if dt else ""
+
+
+def full_datetime(dt: datetime | None) -> str:
+    return local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def clock_time(dt: datetime | None) -> str:
+    return local(dt).strftime("%H:%M") if dt else "never"
+
+
+def ago(dt: datetime | None, now: datetime) -> str:
+    """``3 min ago`` style age of a past instant."""
+    if dt is None:
+        return "never"
+    seconds = int((now - dt).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def countdown(seconds: float) -> str:
+    """``6:58`` (minutes:seconds), never negative."""
+    total = max(0, int(seconds))
+    minutes, secs = divmod(total, 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+class Due:
+    """How urgent a ship-by deadline is."""
+
+    NONE = 0
+    LATER = 1
+    TODAY = 2
+    OVERDUE = 3
+
+
+def deadline(rec: OrderRecord) -> datetime | None:
+    order = rec.order
+    if order.shipped_at_max:
+        return order.shipped_at_max
+    dates = [ln.delivery.shipped_at_max for ln in order.lines if ln.delivery.shipped_at_max]
+    return min(dates) if dates else None
+
+
+def ship_by(due_at: datetime | None, now: datetime, *, open_: bool) -> tuple[str, int]:
+    """Ship-by text and urgency. Only open orders (still to ship) can be overdue."""
+    if due_at is None:
+        return "", Due.NONE
+    due_local = local(due_at)
+    now_local = local(now)
+    days = (due_local.date() - now_local.date()).days
+    if not open_:
+        return due_local.strftime("%d/%m"), Due.NONE
+    if due_at < now:
+        late = now - due_at
+        if late < timedelta(days=1):
+            return f"late {int(late.total_seconds() // 3600)}h", Due.OVERDUE
+        return f"late {late.days}d", Due.OVERDUE
+    if days == 0:
+        return f"today {due_local:%H:%M}", Due.TODAY
+    if days == 1:
+        return "tomorrow", Due.LATER
+    return due_local.strftime("%d/%m"), Due.LATER
+
+
+def customer(address: Address | None) -> str:
+    if address is None:
+        return ""
+    return address.name or address.company_name or ""
+
+
+def destination(address: Address | None) -> str:
+    """``FR 75002 Paris``."""
+    if address is None:
+        return ""
+    parts = [address.country_code, address.postal_code, address.city]
+    return " ".join(p for p in parts if p)
+
+
+def address_lines(address: Address | None) -> list[str]:
+    if address is None:
+        return ["(no address yet)"]
+    lines = [
+        " ".join(p for p in (address.civility, address.name) if p),
+        address.company_name or "",
+        address.address_line1 or "",
+        address.address_line2 or "",
+        address.address_line3 or "",
+        " ".join(p for p in (address.postal_code, address.city) if p),
+        address.country_code or "",
+    ]
+    if address.pickup_id or address.pickup_name:
+        lines.append(f"Pickup point: {address.pickup_name or ''} {address.pickup_id or ''}")
+    if address.phone:
+        lines.append(address.phone)
+    return [ln.strip() for ln in lines if ln and ln.strip()]
+
+
+def items(rec: OrderRecord) -> str:
+    """``2× Casque audio`` for one line, ``3 items (2 lines)`` for several."""
+    lines = rec.order.shippable_lines or rec.order.lines
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        ln = lines[0]
+        title = ln.offer.product_title or ln.sku or "item"
+        return f"{ln.quantity}× {title}"
+    qty = sum(ln.quantity for ln in lines)
+    return f"{qty} items ({len(lines)} lines)"
+
+
+def money(value: Decimal | None, currency: str | None = "EUR") -> str:
+    if value is None:
+        return ""
+    symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(currency or "", currency or "")
+    return f"{value:,.2f} {symbol}".strip()
+
+
+def weight(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f} kg"
+
+
+def channel_name(rec: OrderRecord) -> str:
+    channel = rec.order.sales_channel
+    if channel is None:
+        return ""
+    return channel.name or channel.id

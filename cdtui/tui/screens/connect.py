@@ -1,0 +1,267 @@
+"""Connect a seller: the form of the seed's flow, with the delegation steps beside it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from cdtui.errors import (
+    BadCredentials,
+    CdtuiError,
+    DelegationMissing,
+    RateLimited,
+    TimedOut,
+    Unavailable,
+)
+from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
+from cdtui.tui.messages import IntegrationsChanged
+from cdtui.tui.widgets.form import FormField
+
+if TYPE_CHECKING:
+    from cdtui.tui.app import CdtuiApp
+
+DELEGATION_STEPS = Text.assemble(
+    ("Before you connect: the delegation\n", "bold"),
+    "In the Octopia API portal:\n",
+    " 1. API credentials management → Get access\n",
+    ' 2. "I am using a feed aggregator"\n',
+    ' 3. "My aggregator only needs my SellerID"\n',
+    " 4. Select cdtui as your aggregator and grant access\n\n",
+    ("Seller ID", "bold"),
+    ": your Octopia account → Settings (top right).\n\n",
+    ("Login", "bold"),
+    ": Settings → Personal settings and bank details → Connection settings: "
+    "your seller-portal login.\n\n",
+    ("Orders then sync every 10 minutes. Labels are only created when you ask.", "dim"),
+)
+
+
+def check_name(value: str, taken: set[str]) -> str | None:
+    name = value.strip()
+    if not name:
+        return "a name is required (your choice, e.g. My shop)"
+    if name.casefold() in taken:
+        return "another integration already has this name"
+    if len(name) > 60:
+        return "at most 60 characters"
+    return None
+
+
+def check_seller_id(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return "the Seller ID is required (Octopia → Settings, top right)"
+    if not value.isascii() or not value.isdigit():
+        return "digits only"
+    return None
+
+
+def check_login(value: str) -> str | None:
+    if not value.strip():
+        return "the login is required (your seller-portal login)"
+    return None
+
+
+def explain_connect_error(exc: Exception, seller_id: str) -> str:
+    """One sentence for every way connecting can fail."""
+    if isinstance(exc, DelegationMissing):
+        return (
+            f"Seller {seller_id} has not delegated access to cdtui yet: follow the steps "
+            "on the right, then connect again."
+        )
+    if isinstance(exc, BadCredentials):
+        return (
+            "Octopia refused this installation's aggregator credentials: correct them in "
+            "Setup (Integrations → u), then connect again."
+        )
+    if isinstance(exc, Unavailable | TimedOut):
+        return (
+            "Octopia could not be reached (network down or service unavailable): check "
+            "the connection and try again."
+        )
+    if isinstance(exc, RateLimited):
+        return "Octopia asks to slow down: wait a minute, then connect again."
+    if isinstance(exc, CdtuiError):
+        return exc.message
+    return f"Connecting failed unexpectedly ({type(exc).__name__}); nothing was saved."
+
+
+class ConnectScreen(Screen[None]):
+    TITLE = "Connect a seller"
+    BINDINGS = [
+        Binding("ctrl+s", "connect", "Connect", id="connect.submit"),
+        Binding("ctrl+o", "channels", "Channels", id="connect.channels"),
+        Binding("escape", "back", "Back", id="connect.back"),
+        Binding("f1", "app.help", "Help", id="connect.help"),
+    ]
+
+    def __init__(self, *, hint: tuple[str, str] | None = None) -> None:
+        super().__init__()
+        self._hint = hint
+        self._channels: Channels = "all"
+        self._busy = False
+
+    @property
+    def cdtui(self) -> CdtuiApp:
+        return cast("CdtuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        taken = {i.name.casefold() for i in self.cdtui.integrations()}
+        seller_hint, login_hint = self._hint or ("e.g. 98979", "your seller-portal login")
+        yield Static("Connect a Cdiscount / Octopia seller", classes="screen-title")
+        with Horizontal(id="connect-body"):
+            with Vertical(id="connect-form"):
+                yield FormField(
+                    "Name",
+                    id="name",
+                    placeholder="e.g. My shop",
+                    hint="a name you choose",
+                    validate=lambda v: check_name(v, taken),
+                    max_length=60,
+                )
+                yield FormField(
+                    "Seller ID",
+                    id="seller",
+                    placeholder=seller_hint,
+                    hint="digits: Octopia → Settings (top right)",
+                    validate=check_seller_id,
+                    max_length=20,
+                )
+                yield FormField(
+                    "Login",
+                    id="login",
+                    placeholder=login_hint,
+                    hint="seller-portal login",
+                    validate=check_login,
+                    max_length=100,
+                )
+                with Horizontal(classes="field-row"):
+                    yield Label("Channels", classes="field-label")
+                    yield Static(describe_channels("all"), id="channels-value")
+                with Horizontal(classes="buttons"):
+                    yield Button("Connect ^s", id="connect", variant="primary", compact=True)
+                    yield Button("Channels ^o", id="channels", compact=True)
+                yield Static("", id="connect-message")
+            with VerticalScroll(id="delegation"):
+                hint = Text()
+                if self._hint:
+                    hint = Text.assemble(
+                        ("Sandbox: ", "bold"),
+                        f"Seller ID {self._hint[0]}, login {self._hint[1]}\n\n",
+                    )
+                yield Static(Text.assemble(hint, DELEGATION_STEPS))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#name-input", Input).focus()
+
+    # ------------------------------------------------------------ fields
+
+    def _fields(self) -> list[FormField]:
+        return [self.query_one(f"#{i}", FormField) for i in ("name", "seller", "login")]
+
+    def _message(self, text: str, *, kind: str) -> None:
+        message = self.query_one("#connect-message", Static)
+        message.update(text)
+        message.set_classes(kind)
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        fields = self._fields()
+        for field in fields:
+            if field.input is event.input and field is not fields[-1] and field.check():
+                fields[fields.index(field) + 1].input.focus()
+                return
+        self.action_connect()
+
+    @on(Button.Pressed, "#connect")
+    def _connect_pressed(self) -> None:
+        self.action_connect()
+
+    @on(Button.Pressed, "#channels")
+    def _channels_pressed(self) -> None:
+        self.action_channels()
+
+    # ------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("connect", "channels") and self._busy:
+            return None
+        return True
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.cdtui.show_inbox()
+
+    def action_channels(self) -> None:
+        seller = self.query_one("#seller", FormField)
+        if not seller.check():
+            seller.input.focus()
+            self._message("Enter the Seller ID first: the channels are read from it.", kind="error")
+            return
+        seller_id = seller.value.strip()
+        engine = self.cdtui.engine
+        if engine is None:
+            return
+
+        def chosen(result: Channels | None) -> None:
+            if result is not None:
+                self._channels = result
+                self.query_one("#channels-value", Static).update(describe_channels(result))
+
+        self.app.push_screen(
+            ChannelSelectionDialog(
+                seller_id, self._channels, lambda: engine.seller_channels(seller_id)
+            ),
+            chosen,
+        )
+
+    def action_connect(self) -> None:
+        if self._busy:
+            return
+        fields = self._fields()
+        bad = [f for f in fields if not f.check()]
+        if bad:
+            bad[0].input.focus()
+            self._message("Please correct the highlighted field.", kind="error")
+            return
+        name, seller_id, login = (f.value.strip() for f in fields)
+        self._busy = True
+        self.refresh_bindings()
+        self._message(f"Checking the delegation of seller {seller_id} with Octopia…", kind="busy")
+        self.connect(name, seller_id, login, self._channels)
+
+    @work(group="connect", exit_on_error=False)
+    async def connect(self, name: str, seller_id: str, login: str, channels: Channels) -> None:
+        engine = self.cdtui.engine
+        try:
+            if engine is None:
+                raise CdtuiError("The installation is not set up yet.")
+            integration = await engine.connect(
+                name=name, seller_id=seller_id, login=login, channels=channels
+            )
+        except Exception as exc:  # every failure is explained, the form is kept
+            self._busy = False
+            self.refresh_bindings()
+            self._message(explain_connect_error(exc, seller_id), kind="error")
+            return
+        self._busy = False
+        self._message("Your integration is ready", kind="ok")
+        self.app.notify(
+            f"{integration.name} (seller {integration.seller_id}) is connected; "
+            "its orders are being imported.",
+            title="Your integration is ready",
+        )
+        self.app.post_message(IntegrationsChanged())
+        self.cdtui.request_sync(integration.id)
+        self.cdtui.show_inbox()
