@@ -28,7 +28,12 @@ import orjson
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord
 from cdtui.store import Store
 
-CHANNELS = [("CDISFR", "Cdiscount"), ("RAKUFR", "Rakuten"), ("CDONSE", "CDON"), ("WORTPT", "Worten")]
+CHANNELS = [
+    ("CDISFR", "Cdiscount"),
+    ("RAKUFR", "Rakuten"),
+    ("CDONSE", "CDON"),
+    ("WORTPT", "Worten"),
+]
 STATUSES = ["InPreparation"] * 6 + ["WaitingAcceptance", "Shipped", "Delivered", "Cancelled"]
 FIRST = ["Camille", "Lucas", "Emma", "Hugo", "Léa", "Louis", "Chloé", "Jules", "Inès", "Nathan"]
 LAST = ["Durand", "Martin", "Bernard", "Petit", "Robert", "Richard", "Moreau", "Simon"]

@@ -67,7 +67,7 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     """The JSON object in ``path`` ({} when the file does not exist)."""
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {}
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}.") from None
@@ -87,7 +87,7 @@ def _tighten_permissions(path: Path) -> None:
     """Make a secrets file readable by its owner only, without touching its content."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
+    except OSError:  # absent (or unreadable: reading it will say so)
         return
     if mode & 0o077:
         log.warning("%s was readable by other users; restricting it to its owner", path)
