@@ -2,10 +2,12 @@
 
     /tmp/v/bin/python benchmarks/bench_store.py [--orders 10000] [--json]
 
-Orders come from the sandbox's seeded world when ``cdtui.sandbox.data`` offers a
-generator, else from the realistic generator below (same shape as the live API's
-documents: camelCase, 1–3 lines with per-line shipping addresses and offers).
-The product's bars: saving one label's result < 30 ms, a no-op sync writes nothing.
+Orders come from the generator below: documents shaped like the live API's
+(camelCase, 1–3 lines with per-line shipping addresses and offers, every status),
+validated through JSON as the Octopia client hands them over. It keeps this
+benchmark about the store alone; the end-to-end import against the sandbox is the
+engine's benchmark. The product's bars: saving one label's result < 30 ms, a no-op
+sync writes nothing, 10,000 orders in under 200 MB.
 """
 
 from __future__ import annotations
@@ -218,7 +220,9 @@ def run(n: int) -> dict[str, Any]:
             labels.append(timed(lambda oid=order_id: cold.update_order(oid, label))[0])
         figures["update_order_claim_median_ms"] = statistics.median(claims) * 1000
         figures["update_order_label_median_ms"] = statistics.median(labels) * 1000
-        figures["update_order_max_ms"] = max(claims + labels) * 1000
+        both = sorted(claims + labels)
+        figures["update_order_p95_ms"] = both[int(len(both) * 0.95) - 1] * 1000
+        figures["update_order_max_ms"] = both[-1] * 1000
         t, _ = timed(lambda: cold.orders())
         figures["orders_after_50_labels_s"] = t
 
@@ -249,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         "orders_warm_s": "orders() again, cached (s)",
         "update_order_claim_median_ms": "update_order: claim, median of 50 (ms)",
         "update_order_label_median_ms": "update_order: label saved, median of 50 (ms)",
-        "update_order_max_ms": "update_order: slowest of 100 (ms)",
+        "update_order_p95_ms": "update_order: 95th percentile of 100 (ms)",
+        "update_order_max_ms": "update_order: slowest of 100, GC pauses incl. (ms)",
         "orders_after_50_labels_s": "orders() after 50 labels (s)",
         "shard_files": "order files",
         "largest_shard_kb": "largest order file (KiB)",

@@ -97,7 +97,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         try:
-            os.fchmod(fd, mode)
+            if hasattr(os, "fchmod"):  # POSIX: exactly ``mode``, whatever the umask
+                os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -114,7 +115,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
 
 def _fsync_dir(folder: Path) -> None:
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:  # pragma: no cover - platforms without directory fds
         return
     try:
@@ -347,8 +348,11 @@ def _newer(path: Path, version: int) -> StoreError:
 
 
 def _load_meta(path: Path, data: Any) -> dict[str, dict[str, Any]] | None:
-    if data is None:
-        return None
+    if data is None:  # the store creates it before anything reads it
+        raise StoreError(
+            f"The store file {path} disappeared while cdtui was running; restore it "
+            "from a backup, or restart cdtui to begin with an empty store."
+        )
     version = _schema_version(path, data)
     if version > SCHEMA_VERSION:
         raise _newer(path, version)
@@ -573,6 +577,10 @@ class Store:
                         f"Another cdtui process holds the store lock ({self._lock.lock_file}) "
                         f"for more than {self._lock_timeout:g}s; try again in a moment."
                     ) from None
+                except OSError as exc:
+                    raise StoreError(
+                        f"Could not lock the store ({self._lock.lock_file}): {exc.strerror or exc}."
+                    ) from None
             self._depth += 1
             try:
                 yield
@@ -679,7 +687,8 @@ class Store:
 
     def _meta_doc(self) -> dict[str, Any]:
         doc = self._meta_table.get(doc_id=_META_DOC)  # type: ignore[arg-type]
-        assert doc is not None  # _check_meta guarantees it
+        if doc is None:  # pragma: no cover - _load_meta checked it is there
+            raise _damaged(self._meta.path, "no store metadata")
         return dict(doc)
 
     def _integrations(self) -> dict[str, Integration]:
@@ -763,7 +772,8 @@ class Store:
     ) -> Integration:
         """Change an integration on its freshest copy, under the lock.
 
-        ``fn`` gets a copy and returns the new integration, or ``None`` for no change.
+        ``fn`` gets a copy and returns the new integration, or ``None`` for no change;
+        an integration equal to the stored one is not written again.
         """
         with self._locked():
             current = self._require_integration(integration_id)
@@ -772,7 +782,8 @@ class Store:
                 return current.model_copy(deep=True)
             if new.id != current.id:
                 raise ValueError("update_integration cannot change an integration's id")
-            self._put_integration(new)
+            if new != current:  # an unchanged copy writes nothing
+                self._put_integration(new)
         return new
 
     def delete_integration(self, integration_id: str) -> int:
@@ -926,7 +937,8 @@ class Store:
 
         ``fn`` gets a copy and returns the new record, or ``None`` for no change (then
         the current record is returned). State and attention are recomputed before
-        saving. An exception from ``fn`` aborts without writing anything.
+        saving; a record equal to the stored one is not written again. An exception
+        from ``fn`` aborts without writing anything.
         """
         with self._locked():
             found = self._locate(order_id)
@@ -939,6 +951,8 @@ class Store:
             if new.order_id != order_id or new.integration_id != shard.integration_id:
                 raise ValueError("update_order cannot change an order's id or integration")
             new.state, new.attention = derive_state(new)
+            if new == current:  # an unchanged copy writes nothing
+                return new
             doc = new.model_dump(mode="json")
             stored = OrderRecord.model_validate(doc)  # our own cached copy, checked
             digest = _digest(orjson.dumps(doc["order"]))

@@ -289,6 +289,8 @@ def test_update_order_none_or_exception_writes_nothing(
     store.upsert_orders(integ_id, "1", [order("A")])
     before = data_files(tmp_path)
     assert store.update_order("A", lambda r: None).order_id == "A"
+    assert store.update_order("A", lambda r: r).order_id == "A"  # unchanged copy
+    store.update_integration(integ_id, lambda i: i)
 
     def fail(rec: OrderRecord) -> OrderRecord:
         rec.error = "half-done"
@@ -527,3 +529,18 @@ def test_files_are_private_and_orders_are_sharded(
     assert max(len(orjson.loads(f.read_bytes())["orders"]) for f in files) < 30
     for f in [*files, store.data_dir / "meta.json"]:
         assert f.stat().st_mode & 0o077 == 0
+
+
+def test_meta_removed_while_running_is_reported(store: Store, integ_id: str) -> None:
+    (store.data_dir / "meta.json").unlink()
+    with pytest.raises(StoreError, match=r"meta\.json disappeared while cdtui was running"):
+        store.integrations()
+    with pytest.raises(StoreError, match="disappeared"):
+        store.add_integration(name="New", seller_id="1", login="x")
+    assert not (store.data_dir / "meta.json").exists()
+
+
+def test_unusable_data_folder_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    with pytest.raises(StoreError, match="Could not create the data folder"):
+        Store(tmp_path)
