@@ -640,8 +640,12 @@ class Store:
     def _migrate(self, version: int) -> None:
         stamp = self._clock().strftime("%Y%m%dT%H%M%S")
         backup = self.data_dir / "backups" / f"v{version}-{stamp}"
+        n = 1
+        while backup.exists():  # never mix two attempts' copies
+            n += 1
+            backup = backup.with_name(f"v{version}-{stamp}-{n}")
         try:
-            backup.mkdir(parents=True, exist_ok=True, mode=0o700)
+            backup.mkdir(parents=True, mode=0o700)
             shutil.copy2(self._meta.path, backup / "meta.json")
             orders_dir = self.data_dir / "orders"
             if orders_dir.exists():
@@ -749,7 +753,10 @@ class Store:
         """Create an integration with the next id ("1", "2", ...; never reused)."""
         with self._locked():
             meta = self._meta_doc()
-            new_id = str(meta["next_integration_id"])
+            next_id = meta["next_integration_id"]
+            while (self.data_dir / "orders" / str(next_id)).exists():
+                next_id += 1  # files of a later store (meta.json restored from a backup)
+            new_id = str(next_id)
             try:
                 integ = Integration.model_validate({**fields, "id": new_id})
             except ValidationError as exc:

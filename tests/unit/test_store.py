@@ -132,6 +132,9 @@ def test_integrations_lifecycle(store: Store, tmp_path: Path) -> None:
     assert store.find_order("A1") is None
     # ids are never reused, even after a delete
     assert store.add_integration(name="Again", seller_id="1", login="x").id == "3"
+    # nor when meta.json was restored from an older backup and orders of 4 exist
+    (store.data_dir / "orders" / "4").mkdir()
+    assert store.add_integration(name="Later", seller_id="1", login="x").id == "5"
 
 
 def test_unknown_integration_is_not_found(store: Store) -> None:
@@ -544,3 +547,31 @@ def test_unusable_data_folder_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "data").write_text("not a folder")
     with pytest.raises(StoreError, match="Could not create the data folder"):
         Store(tmp_path)
+
+
+def test_interrupted_migration_keeps_the_first_backup_and_resumes(
+    store: Store, integ_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = (store.data_dir / "meta.json").read_bytes()
+    attempts: list[int] = []
+
+    def step(data_dir: Path) -> None:
+        meta = store_mod.read_json(data_dir / "meta.json")
+        meta["integrations"][integ_id]["shop_name"] = "half-migrated"
+        store_mod.write_json(data_dir / "meta.json", meta)
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise KeyboardInterrupt  # the process dies mid-migration
+
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", {SCHEMA_VERSION: step})
+    with pytest.raises(KeyboardInterrupt):
+        Store(tmp_path, clock=lambda: NOW)
+    upgraded = Store(tmp_path, clock=lambda: NOW)
+    assert upgraded.integration(integ_id).shop_name == "half-migrated"
+    backups = sorted((store.data_dir / "backups").iterdir())
+    assert [b.name for b in backups] == [
+        f"v{SCHEMA_VERSION}-20261126T100000",
+        f"v{SCHEMA_VERSION}-20261126T100000-2",
+    ]
+    assert (backups[0] / "meta.json").read_bytes() == original
