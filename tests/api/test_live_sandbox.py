@@ -1,14 +1,14 @@
 """Both clients against the sandbox over real HTTP on loopback.
 
-One sandbox per module (it starts in ~60 ms but stops in ~200 ms); every test resets
-the injected faults and works on orders no other test touches.
+``sandbox`` (tests/conftest.py) serves a fresh seeded world to every test;
+``sandbox_factory`` starts one with other options (order counts for paging edges).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -29,19 +29,6 @@ from cdtui.sendcloud import SendcloudClient
 
 FAST = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, max_total=5.0)
 SELLER = data.SELLER_ID
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(orders=500, seed=3) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(server: SandboxServer) -> Iterator[None]:
-    server.world.faults.reset()
-    yield
-    server.world.faults.reset()
 
 
 def octopia_for(
@@ -70,43 +57,32 @@ def sendcloud_for(
 
 
 @pytest.fixture
-async def octopia(server: SandboxServer) -> AsyncIterator[OctopiaClient]:
-    async with octopia_for(server) as client:
+async def octopia(sandbox: SandboxServer) -> AsyncIterator[OctopiaClient]:
+    async with octopia_for(sandbox) as client:
         yield client
 
 
 @pytest.fixture
-async def sendcloud(server: SandboxServer) -> AsyncIterator[SendcloudClient]:
-    async with sendcloud_for(server) as client:
+async def sendcloud(sandbox: SandboxServer) -> AsyncIterator[SendcloudClient]:
+    async with sendcloud_for(sandbox) as client:
         yield client
 
 
-class OrderPicker:
-    """Hands each test orders of a status that no other test has taken."""
-
-    def __init__(self, srv: SandboxServer) -> None:
-        self.srv = srv
-        self.taken: set[str] = set()
-
-    def take(self, status: str = "InPreparation") -> str:
-        ids = (
-            self.srv.world.ready_order_ids(SELLER)
-            if status == "InPreparation"
-            else self.srv.world.order_ids(SELLER, status=status)
-        )
-        for order_id in ids:
-            doc = self.srv.world.order(order_id)
-            line1 = doc["lines"][0].get("shippingAddress") or {}
-            bad = data.ANNOUNCE_FAIL_MARK in str(line1.get("addressLine1", "")).upper()
-            if order_id not in self.taken and not bad and doc["salesChannel"]["id"] == "CDISFR":
-                self.taken.add(order_id)
-                return order_id
-        raise LookupError(f"no {status} order left")
-
-
-@pytest.fixture(scope="module")
-def picker(server: SandboxServer) -> OrderPicker:
-    return OrderPicker(server)
+def ready_order(srv: SandboxServer, status: str = "InPreparation") -> str:
+    """A Cdiscount order of the delegated seller in ``status`` that carriers accept."""
+    world = srv.world
+    ids = (
+        world.ready_order_ids(SELLER)
+        if status == "InPreparation"
+        else world.order_ids(SELLER, status=status)
+    )
+    for order_id in ids:
+        doc = world.order(order_id)
+        address = doc["lines"][0].get("shippingAddress") or {}
+        refused = data.ANNOUNCE_FAIL_MARK in str(address.get("addressLine1", "")).upper()
+        if doc["salesChannel"]["id"] == data.CDISCOUNT and not refused:
+            return order_id
+    raise LookupError(f"the sandbox has no {status} Cdiscount order")
 
 
 def announce_payload(
@@ -136,9 +112,9 @@ def announce_payload(
 # ---------------------------------------------------------------- Octopia
 
 
-async def test_credentials_good_and_bad(server, octopia):
+async def test_credentials_good_and_bad(sandbox, octopia):
     await octopia.check_credentials()
-    async with octopia_for(server, secret="wrong") as bad:
+    async with octopia_for(sandbox, secret="wrong") as bad:
         with pytest.raises(BadCredentials):
             await bad.check_credentials()
 
@@ -160,60 +136,62 @@ async def test_subscriptions_and_carriers(octopia):
     assert "colissimo" in {c.key for c in carriers}
 
 
-async def test_iter_orders_returns_every_order_once(server, octopia):
-    ids = [o.order_id async for o in octopia.iter_orders(SELLER)]
-    assert len(ids) == len(set(ids))
-    assert set(ids) == set(server.world.order_ids(SELLER))
-    assert await octopia.count_orders(SELLER) == len(ids)
+async def test_iter_orders_returns_every_order_once(sandbox_factory):
+    srv = sandbox_factory(orders=250)
+    async with octopia_for(srv) as client:
+        ids = [o.order_id async for o in client.iter_orders(SELLER)]
+        assert await client.count_orders(SELLER) == len(ids)
+    assert len(ids) == len(set(ids)) == 250
+    assert set(ids) == set(srv.world.order_ids(SELLER))
 
 
-async def test_status_filter(server, octopia):
+async def test_status_filter(sandbox, octopia):
     got = {o.order_id async for o in octopia.iter_orders(SELLER, status="InPreparation")}
-    assert got == set(server.world.order_ids(SELLER, status="InPreparation"))
+    assert got == set(sandbox.world.order_ids(SELLER, status="InPreparation"))
     assert await octopia.count_orders(SELLER, status="InPreparation") == len(got)
 
 
 @pytest.mark.parametrize("total", [0, 200])
-async def test_paging_on_exact_multiples(total):
-    with SandboxServer(orders=total, seed=1) as srv:
-        async with octopia_for(srv) as client:
-            pages = [p async for p in client.order_pages(SELLER)]
+async def test_paging_on_exact_multiples(sandbox_factory, total):
+    srv = sandbox_factory(orders=total)
+    async with octopia_for(srv) as client:
+        pages = [p async for p in client.order_pages(SELLER)]
     assert sum(len(p.orders) for p in pages) == total
     assert [p.raw_count for p in pages] == [100] * (total // 100) + [0]
 
 
-async def test_expired_token_is_renewed_transparently(server, octopia):
+async def test_expired_token_is_renewed_transparently(sandbox, octopia):
     await octopia.carriers(SELLER)
-    issued = server.world.stats["tokens"]
-    server.world.advance(7300)  # the sandbox's token expires; the client does not know
+    issued = sandbox.world.stats["tokens"]
+    sandbox.world.advance(7300)  # the sandbox's token expires; the client does not know
     assert await octopia.carriers(SELLER)
-    assert server.world.stats["tokens"] == issued + 1
+    assert sandbox.world.stats["tokens"] == issued + 1
 
 
-async def test_push_shipment_exactly_once(server, octopia, picker):
-    order_id = picker.take()
+async def test_push_shipment_exactly_once(sandbox, octopia):
+    order_id = ready_order(sandbox)
     kwargs = {
         "parcel_number": "6A99900000001",
         "carrier_name": "Colissimo",
         "tracking_url": "https://tracking.example/6A99900000001",
-        "line_ids": [ln["orderLineId"] for ln in server.world.order(order_id)["lines"]],
+        "line_ids": [ln["orderLineId"] for ln in sandbox.world.order(order_id)["lines"]],
     }
     assert await octopia.push_shipment(SELLER, order_id, **kwargs) == "sent"
     assert await octopia.push_shipment(SELLER, order_id, **kwargs) == "already_done"
-    posts = [p for p in server.world.shipment_posts if p[0] == order_id]
+    posts = [p for p in sandbox.world.shipment_posts if p[0] == order_id]
     assert len(posts) == 1
     order = await octopia.order(SELLER, order_id)
     assert "6A99900000001" in order.parcel_numbers
 
 
-async def test_push_shipment_after_a_timeout_is_not_repeated(server, picker):
+async def test_push_shipment_after_a_timeout_is_not_repeated(sandbox):
     """The sandbox applies the push, then answers too late: the client re-reads."""
-    order_id = picker.take()
-    server.world.faults.update(
+    order_id = ready_order(sandbox)
+    sandbox.world.faults.update(
         {"slow_ms": 1500, "slow_paths": ["/shipments"], "slow_methods": ["POST"]}
     )
-    lines = [ln["orderLineId"] for ln in server.world.order(order_id)["lines"]]
-    async with octopia_for(server, timeout=0.4) as client:
+    lines = [ln["orderLineId"] for ln in sandbox.world.order(order_id)["lines"]]
+    async with octopia_for(sandbox, timeout=0.4) as client:
         result = await client.push_shipment(
             SELLER,
             order_id,
@@ -223,25 +201,38 @@ async def test_push_shipment_after_a_timeout_is_not_repeated(server, picker):
             line_ids=lines,
         )
     assert result == "already_done"
-    assert len([p for p in server.world.shipment_posts if p[0] == order_id]) == 1
+    assert len([p for p in sandbox.world.shipment_posts if p[0] == order_id]) == 1
 
 
-async def test_approval(server, octopia, picker):
-    order_id = picker.take("WaitingAcceptance")
+async def test_approval(sandbox, octopia):
+    order_id = ready_order(sandbox, "WaitingAcceptance")
     await octopia.set_approval(SELLER, order_id, True)
-    assert server.world.order(order_id)["status"] == "InPreparation"
+    assert sandbox.world.order(order_id)["status"] == "InPreparation"
 
 
-async def test_reads_ride_out_5xx_and_429(server, octopia):
-    server.world.faults.update({"octopia_5xx": 0.3, "octopia_429": 0.1, "retry_after": 0})
+@pytest.mark.parametrize("status", [503, 429])
+async def test_reads_ride_out_5xx_and_429(sandbox, octopia, status):
+    await octopia.check_credentials()
+    sandbox.world.faults.update(
+        {"fail_next": 2, "fail_status": status, "fail_api": "octopia", "retry_after": 0}
+    )
     ids = [o.order_id async for o in octopia.iter_orders(SELLER)]
-    assert len(ids) == len(server.world.order_ids(SELLER))
-    assert server.world.stats["fault_5xx"] > 0
+    assert len(ids) == len(sandbox.world.order_ids(SELLER))
+    assert sandbox.world.faults.fail_next == 0  # both failures were served
 
 
-async def test_malformed_json_is_a_clear_error(server, octopia):
+async def test_random_faults_do_not_lose_orders(sandbox_factory):
+    srv = sandbox_factory(orders=400)
+    srv.world.faults.update({"octopia_5xx": 0.3, "octopia_429": 0.1, "retry_after": 0})
+    async with octopia_for(srv) as client:
+        ids = [o.order_id async for o in client.iter_orders(SELLER)]
+    assert sorted(ids) == sorted(srv.world.order_ids(SELLER))
+    assert srv.world.stats["fault_5xx"] + srv.world.stats["fault_429"] > 0
+
+
+async def test_malformed_json_is_a_clear_error(sandbox, octopia):
     await octopia.carriers(SELLER)  # token first
-    server.world.faults.update({"malformed_json": 1.0})
+    sandbox.world.faults.update({"malformed_json": 1.0})
     with pytest.raises(BadResponse) as info:
         await octopia.carriers(SELLER)
     assert str(info.value) == "Octopia sent an answer that is not valid JSON (HTTP 200)"
@@ -255,9 +246,9 @@ async def test_unknown_order(octopia):
 # ---------------------------------------------------------------- Sendcloud
 
 
-async def test_sendcloud_keys_good_and_bad(server, sendcloud):
+async def test_sendcloud_keys_good_and_bad(sandbox, sendcloud):
     await sendcloud.check_credentials()
-    async with sendcloud_for(server, secret="nope") as bad:
+    async with sendcloud_for(sandbox, secret="nope") as bad:
         with pytest.raises(BadCredentials):
             await bad.check_credentials()
 
@@ -277,7 +268,7 @@ async def test_shipping_options_cheapest_first(sendcloud):
     assert "colissimo:home" in {o.code for o in options}
 
 
-async def test_announce_label_and_idempotent_repeat(server, sendcloud):
+async def test_announce_label_and_idempotent_repeat(sandbox, sendcloud):
     first = await sendcloud.announce(announce_payload("live-idem-1"))
     assert first.tracking_number and first.parcel_id and first.carrier_name == "Colissimo"
     assert first.label_file is not None and first.label_file.startswith(b"%PDF")
@@ -297,16 +288,16 @@ async def test_announcement_failure_carries_the_carrier_message(sendcloud):
     assert info.value.shipment_id is not None
 
 
-async def test_announce_after_a_timeout_finds_the_label(server):
-    server.world.faults.update(
+async def test_announce_after_a_timeout_finds_the_label(sandbox):
+    sandbox.world.faults.update(
         {"slow_ms": 1500, "slow_paths": ["/shipments/announce"], "slow_methods": ["POST"]}
     )
-    before = server.world.stats["announced"]
-    async with sendcloud_for(server, timeout=0.4) as client:
+    before = sandbox.world.stats["announced"]
+    async with sendcloud_for(sandbox, timeout=0.4) as client:
         shipment = await client.announce(announce_payload("live-timeout-1"))
     assert shipment.external_reference_id == "live-timeout-1"
     assert shipment.tracking_number
-    assert server.world.stats["announced"] == before + 1
+    assert sandbox.world.stats["announced"] == before + 1
 
 
 async def test_label_documents(sendcloud):
@@ -320,11 +311,11 @@ async def test_label_documents(sendcloud):
         await sendcloud.label_document("999")
 
 
-async def test_tracking_moves_on(server, sendcloud):
+async def test_tracking_moves_on(sandbox, sendcloud):
     shipment = await sendcloud.announce(announce_payload("live-track-1"))
     assert shipment.tracking_number
     first = await sendcloud.tracking(shipment.tracking_number)
-    server.world.advance(server.world.tracking_step_seconds * 3)
+    sandbox.world.advance(sandbox.world.tracking_step_seconds * 3)
     later = await sendcloud.tracking(shipment.tracking_number)
     assert len(later) > len(first) >= 1
     assert [e.event_at for e in later] == sorted(e.event_at for e in later)
@@ -341,24 +332,22 @@ async def test_cancel_then_cancel_again(sendcloud):
     assert "already" in second.message
 
 
-async def test_burst_of_writes_is_paced_under_the_limit():
+async def test_burst_of_writes_is_paced_under_the_limit(sandbox):
     """20 writes at once: the 16th waits for the next second; the sandbox sees no 429."""
-    with SandboxServer(orders=0) as srv:
-        async with sendcloud_for(srv) as client:
-            start = time.monotonic()
-            await asyncio.gather(
-                *(
-                    client.shipping_options(
-                        from_country="FR",
-                        from_postal_code=None,
-                        to_country="FR",
-                        to_postal_code=None,
-                        weight_kg=Decimal("1"),
-                    )
-                    for _ in range(20)
-                )
-            )
-            elapsed = time.monotonic() - start
-        assert srv.world.stats["429"] == 0
-        assert srv.world.stats["sendcloud_requests"] == 20
+
+    async def options(client: SendcloudClient) -> None:
+        await client.shipping_options(
+            from_country="FR",
+            from_postal_code=None,
+            to_country="FR",
+            to_postal_code=None,
+            weight_kg=Decimal("1"),
+        )
+
+    async with sendcloud_for(sandbox) as client:
+        start = time.monotonic()
+        await asyncio.gather(*(options(client) for _ in range(20)))
+        elapsed = time.monotonic() - start
+    assert sandbox.world.stats["429"] == 0
+    assert sandbox.world.stats["sendcloud_requests"] == 20
     assert elapsed >= 1.0
