@@ -577,7 +577,7 @@ _CHANNEL_WEIGHTS = [
     ("ALLTFR", 7),
 ]
 _COUNTRY_BY_CHANNEL: dict[str, list[tuple[str, int]]] = {
-    "CDISFR": [("FR", 84), ("BE", 5), ("DE", 3), ("ES", 3), ("IT", 3), ("NL", 2)],
+    "CDISFR": [("FR", 83), ("BE", 5), ("DE", 3), ("ES", 3), ("IT", 3), ("NL", 3)],
     "RAKUFR": [("FR", 90), ("BE", 10)],
     "CDONSE": [("SE", 100)],
     "FYNDSE": [("SE", 100)],
@@ -705,6 +705,7 @@ class OrderFactory:
         created: datetime | None = None,
         fail: bool = False,
         allowed_channels: tuple[str, ...] | None = None,
+        relay: bool | None = None,
     ) -> NewOrder:
         rng = self.rng
         self.count += 1
@@ -724,7 +725,8 @@ class OrderFactory:
         created = created.replace(microsecond=0)
         updated = min(now, created + self._update_delay(status))
         order_id, reference = self._ids(channel, created)
-        relay = country in {"FR", "BE", "ES"} and rng.random() < 0.1
+        if relay is None:
+            relay = country in {"FR", "BE", "ES"} and rng.random() < 0.1
         address = self.address(country, fail=fail, relay=relay)
         deadline = self._deadline(status, created, now)
         lines = self._lines(status, channel, address, created, deadline, relay)
@@ -873,9 +875,22 @@ def seed_orders(factory: OrderFactory, seller: SellerInfo, n: int, now: datetime
     fails = max(1, n // 150) if n >= 20 else 0
     forced += [{"status": "InPreparation", "fail": True, "channel": CDISCOUNT}] * fails
     forced += [
-        {"status": "InPreparation", "channel": CDISCOUNT, "country": "FR"},
-        {"status": "InPreparation", "country": "ES", "channel": "WORTPT"},
+        {"status": "InPreparation", "channel": CDISCOUNT, "country": "FR", "relay": True},
+        {"status": "InPreparation", "channel": CDISCOUNT, "country": "DE"},
+        {"status": "InPreparation", "channel": "WORTPT", "country": "ES"},
     ]
+    if n >= 100:  # room for one ready order to every destination
+        forced += [
+            {"status": "InPreparation", "channel": channel, "country": country}
+            for channel, country in [
+                (CDISCOUNT, "BE"),
+                (CDISCOUNT, "IT"),
+                (CDISCOUNT, "NL"),
+                ("CDONSE", "SE"),
+                ("ONBUGB", "GB"),
+                ("WORTPT", "PT"),
+            ]
+        ]
     if n < len(forced):
         forced = forced[:n]
     slots = factory.rng.sample(range(n), len(forced)) if n else []
@@ -888,5 +903,6 @@ def seed_orders(factory: OrderFactory, seller: SellerInfo, n: int, now: datetime
         if channel is not None and channel not in channels:
             spec.pop("channel")
             spec.pop("country", None)
+            spec.pop("relay", None)
         out.append(factory.order(seller.seller_id, now, allowed_channels=channels, **spec))
     return out

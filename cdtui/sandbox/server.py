@@ -38,6 +38,7 @@ class SandboxServer:
         **world_options: Any,
     ) -> None:
         self.world = World(orders=orders, seed=seed, latency_ms=latency_ms, **world_options)
+        self._app = create_app(self.world)
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -94,7 +95,7 @@ class SandboxServer:
         self._sock = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.world),
+            self._app,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -116,6 +117,18 @@ class SandboxServer:
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.005)
         return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def reset(
+        self, orders: int = 500, seed: int = 0, latency_ms: int = 0, **world_options: Any
+    ) -> World:
+        """Serve a brand-new world from now on (same port; much faster than a restart)."""
+        self.world = World(orders=orders, seed=seed, latency_ms=latency_ms, **world_options)
+        self._app.state.world = self.world
+        return self.world
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
