@@ -255,6 +255,17 @@ class Order(_Api):
         return {p.parcel_number for ln in self.lines for p in ln.parcels if p.parcel_number}
 
     @property
+    def merchant_parcel_numbers(self) -> set[str]:
+        """Parcels on the merchant's own lines (a warehouse's parcels do not count)."""
+        return {
+            p.parcel_number
+            for ln in self.lines
+            if ln.merchant_ships
+            for p in ln.parcels
+            if p.parcel_number
+        }
+
+    @property
     def all_lines_cancelled(self) -> bool:
         return bool(self.lines) and all(
             ln.status == OrderStatus.CANCELLED for ln in self.lines
@@ -483,6 +494,6 @@ def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
         return State.LABELLED, None
     if order.status == OrderStatus.WAITING_ACCEPTANCE:
         return State.WAITING_ACCEPTANCE, None
-    if order.ready_to_ship and not order.parcel_numbers:
+    if order.ready_to_ship and not order.merchant_parcel_numbers:
         return State.TO_SHIP, None
     return State.NOT_SHIPPABLE, None
