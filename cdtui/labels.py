@@ -317,8 +317,8 @@ def build_announce_payload(
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try of a tracking update that failed ``attempts`` times."""
-    delay = PUSH_BACKOFF_BASE * (2 ** max(0, attempts - 1))
-    return min(delay, PUSH_BACKOFF_MAX)
+    doublings = min(max(0, attempts - 1), 20)
+    return min(PUSH_BACKOFF_BASE * (2**doublings), PUSH_BACKOFF_MAX)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
