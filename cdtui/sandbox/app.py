@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -167,10 +167,15 @@ def endpoint(api: str, *, auth: bool = True) -> Callable[[Handler], Callable]:
             if early is not None:
                 return early
             slow = _slow_applies(world, request)
-            if slow and faults.slow_before:
-                world.stats["slow"] += 1
-                await asyncio.sleep(faults.slow_ms / 1000)
             try:
+                if slow and faults.slow_before:
+                    # like a gateway that times out before the backend saw the request:
+                    # a client that gave up meanwhile leaves nothing processed
+                    world.stats["slow"] += 1
+                    await request.body()
+                    await asyncio.sleep(faults.slow_ms / 1000)
+                    if await request.is_disconnected():
+                        return Response(status_code=499)
                 principal: Principal = None
                 if auth:
                     principal = (
@@ -181,6 +186,8 @@ def endpoint(api: str, *, auth: bool = True) -> Callable[[Handler], Callable]:
                 response = await fn(request, world, principal)
             except Reply as reply:
                 response = reply.response
+            except ClientDisconnect:
+                return Response(status_code=499)
             if slow and not faults.slow_before:
                 world.stats["slow"] += 1
                 await asyncio.sleep(faults.slow_ms / 1000)
