@@ -575,3 +575,27 @@ def test_interrupted_migration_keeps_the_first_backup_and_resumes(
         f"v{SCHEMA_VERSION}-20261126T100000-2",
     ]
     assert (backups[0] / "meta.json").read_bytes() == original
+
+
+def test_cached_records_share_their_fields_sets(
+    store: Store, integ_id: str, tmp_path: Path
+) -> None:
+    """The memory saving covers every model of a record (update this walk with models.py)."""
+    from pydantic import BaseModel
+
+    store.upsert_orders(integ_id, "1", [order("A", lines=2), order("B")])
+    store.update_order("A", with_label)
+    for source in (store, Store(tmp_path)):  # imported here, and read back from the file
+        for rec in source.orders():
+            stack: list[BaseModel] = [rec]
+            seen = 0
+            while stack:
+                model = stack.pop()
+                seen += 1
+                full = store_mod._ALL_FIELDS.get(type(model))
+                if model.model_fields_set == set(type(model).model_fields):
+                    assert model.__pydantic_fields_set__ is full, type(model).__name__
+                for value in model.__dict__.values():
+                    items = value if isinstance(value, list) else [value]
+                    stack.extend(v for v in items if isinstance(v, BaseModel))
+            assert seen >= 8
