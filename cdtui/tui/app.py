@@ -73,9 +73,9 @@ class CdtuiApp(App[int]):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
-        Binding("s", "sync_now", "Sync now", id="app.sync"),
+        Binding("s", "sync_now", "Sync", id="app.sync"),
         Binding("f5", "sync_now", "Sync now", show=False, id="app.sync_f5"),
-        Binding("i", "integrations", "Integrations", id="app.integrations"),
+        Binding("i", "integrations", "Shops", id="app.integrations"),
         Binding("n", "connect", "Connect seller", show=False, id="app.connect"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]

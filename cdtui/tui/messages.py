@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 
 class _AppMessage(Message, bubble=False):
     """Delivered to one node only: the app re-posts what screens need to see."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Textual resets ``bubble`` to True for every subclass unless told otherwise.
+        kwargs.setdefault("bubble", False)
+        super().__init_subclass__(**kwargs)
 
 
 if TYPE_CHECKING:

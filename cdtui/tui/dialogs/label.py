@@ -95,7 +95,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             )
             with Horizontal(classes="field-row"):
                 yield Label("Weight (kg)", classes="field-label")
-                yield Input(value=f"{self._weight.normalize():f}", id="weight", classes="short")
+                yield Input(value=f"{self._weight.normalize():f}", id="weight", compact=True)
                 yield Static("", id="weight-error", classes="field-error")
             yield Static("Shipping options — reading Sendcloud…", id="options-status")
             yield OptionList(id="options")

@@ -157,7 +157,7 @@ class ConnectScreen(Screen[None]):
                         f"Seller ID {self._hint[0]}, login {self._hint[1]}\n\n",
                     )
                 yield Static(Text.assemble(hint, DELEGATION_STEPS))
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()

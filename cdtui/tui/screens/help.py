@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -24,6 +25,15 @@ EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def own_bindings(node: DOMNode) -> list[Binding]:
+    """The bindings cdtui declares on ``node`` (not Textual's built-in focus/copy keys)."""
+    found: list[Binding] = []
+    for cls in type(node).__mro__:
+        if cls.__module__.startswith("cdtui."):
+            found.extend(Binding.make_bindings(cls.__dict__.get("BINDINGS", [])))
+    return found
+
+
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, bool]]:
     """(keys, description, usable now) for every binding of ``screen`` and the app.
 
@@ -33,18 +43,17 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, bool]]:
     app = screen.app
     rows: dict[tuple[int, str], tuple[list[str], str, bool]] = {}
     for node in (screen, app):
-        for bindings in node._bindings.key_to_bindings.values():
-            for binding in bindings:
-                if not binding.description or binding.system:
-                    continue
-                ident = (id(node), binding.action)
-                display = app.get_key_display(binding)
-                if ident in rows:
-                    if display not in rows[ident][0]:
-                        rows[ident][0].append(display)
-                    continue
-                state = app._check_action_state(binding.action, node)
-                rows[ident] = ([display], binding.description, bool(state))
+        for binding in own_bindings(node):
+            if not binding.description or binding.system:
+                continue
+            ident = (id(node), binding.action)
+            display = app.get_key_display(binding)
+            if ident in rows:
+                if display not in rows[ident][0]:
+                    rows[ident][0].append(display)
+                continue
+            state = app._check_action_state(binding.action, node)
+            rows[ident] = ([display], binding.description, bool(state))
     return [(" / ".join(keys), desc, enabled) for keys, desc, enabled in rows.values()]
 
 
@@ -72,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="dialog help"):
             yield Static(f"Keys — {self._name}", classes="dialog-title")
             with VerticalScroll():
-                yield Static(table)
+                yield Static(table, classes="-help-table")
             yield Static("Esc, q or ? closes this help.", classes="dialog-hint")
 
     def action_close(self) -> None:

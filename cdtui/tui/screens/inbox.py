@@ -93,20 +93,20 @@ def filter_rows(
 class InboxScreen(Screen[None]):
     TITLE = "Order inbox"
     BINDINGS = [
-        Binding("enter", "detail", "Detail", id="inbox.detail"),
+        Binding("enter", "detail", "Detail", show=False, id="inbox.detail"),
         Binding("l", "label", "Label", id="inbox.label"),
-        Binding("L,ctrl+l", "bulk_label", "Label selection", id="inbox.bulk_label"),
+        Binding("L,ctrl+l", "bulk_label", "Label selected", id="inbox.bulk_label"),
         Binding("space", "toggle_select", "Select", id="inbox.select"),
         Binding("ctrl+a", "select_all", "Select all", show=False, id="inbox.select_all"),
         Binding("x", "clear_selection", "Unselect all", show=False, id="inbox.unselect"),
         Binding("a", "accept", "Accept", id="inbox.accept"),
         Binding("r", "refuse", "Refuse", id="inbox.refuse"),
         Binding("c", "cancel_label", "Cancel label", id="inbox.cancel_label"),
-        Binding("o", "open_label", "Open/print label", id="inbox.open_label"),
+        Binding("o", "open_label", "Print label", id="inbox.open_label"),
         Binding("R", "retry_failed", "Retry failed", id="inbox.retry"),
         Binding("w", "hide_results", "Hide results", show=False, id="inbox.hide_results"),
         Binding("slash", "search", "Search", id="inbox.search"),
-        Binding("f", "next_filter", "State filter", id="inbox.filter"),
+        Binding("f", "next_filter", "Filter", id="inbox.filter"),
         *[
             Binding(
                 f.key,
@@ -147,7 +147,7 @@ class InboxScreen(Screen[None]):
         with Horizontal(id="search-row"):
             yield Label("Search ", id="search-label")
             yield Input(
-                placeholder="/ reference, customer, city, product…", id="search", compact=True
+                placeholder="reference, customer, city, product… (/)", id="search", compact=True
             )
         table = OrderTable(id="orders")
         table.empty_text = "Loading orders…"
@@ -158,7 +158,7 @@ class InboxScreen(Screen[None]):
                 yield ProgressBar(id="run-progress", show_eta=False)
             yield Static("", id="run-results")
         yield StatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#run-panel").display = False

@@ -95,7 +95,7 @@ class IntegrationSettingsScreen(Screen[None]):
                 yield Button("Channels ^o", id="channels", compact=True)
                 yield Button("Disconnect ^r", id="disconnect", variant="error", compact=True)
             yield Static("", id="settings-message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()

@@ -43,7 +43,7 @@ class IntegrationsScreen(Screen[None]):
         yield table
         yield Static("", id="integration-error")
         yield StatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -31,4 +31,4 @@ class ProblemScreen(Screen[None]):
                 "backup), then start cdtui again. Press q to quit.",
                 classes="dialog-hint",
             )
-        yield Footer()
+        yield Footer(compact=True)

@@ -176,7 +176,7 @@ class SetupScreen(Screen[None]):
         with Horizontal(classes="buttons"):
             yield Button("Check & save ^s", id="save", variant="primary", compact=True)
         yield Static("", id="setup-message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(FormField).input.focus()
