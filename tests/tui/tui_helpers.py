@@ -43,10 +43,10 @@ def connect_and_sync(home: Path, clock: Callable[[], datetime] | None = None) ->
 
 
 async def wait_for(
-    pilot: Pilot[object], predicate: Callable[[], object], timeout: float = 15.0
+    pilot: Pilot[object], predicate: Callable[[], object], within: float = 15.0
 ) -> None:
-    """Let the app run until ``predicate()`` is true (fails the test after ``timeout``)."""
-    deadline = time.monotonic() + timeout
+    """Let the app run until ``predicate()`` is true (fails the test after ``within`` seconds)."""
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {predicate.__doc__ or predicate}")
