@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from enginekit import read_file
 
 from cdtui.engine import Engine
 from cdtui.errors import DelegationMissing, NotFoundLocally, UsageError
@@ -217,7 +218,7 @@ async def test_disconnect_refuses_while_tracking_waits_unless_forced(
     assert connected.store.integration("1")
     assert connected.disconnect("1", force=True) == orders
     assert connected.store.integrations() == [] and connected.orders() == []
-    assert Path(outcome.label_path).is_file()  # label files stay
+    assert read_file(outcome.label_path)  # label files stay
 
 
 async def test_accept_and_refuse_reach_the_marketplace_and_the_store(
