@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from cdtui.errors import CdtuiError
@@ -132,7 +131,7 @@ class InboxScreen(Screen[None]):
         self._search = ""
         self._generation = 0
         self._loaded_generation = -1
-        self._debounce: Timer | None = None
+        self._pending_search: str | None = None
         self._failures: dict[str, str] = {}
         self._busy_orders: set[str] = set()
 
@@ -281,10 +280,17 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        value = event.value
-        self._debounce = self.set_timer(0.03, lambda: self._set_search(value))
+        # Light debounce: keys that arrive together are applied once, on the next turn
+        # of the event loop, rather than after a fixed delay.
+        first = self._pending_search is None
+        self._pending_search = event.value
+        if first:
+            self.call_later(self._apply_pending_search)
+
+    def _apply_pending_search(self) -> None:
+        value, self._pending_search = self._pending_search, None
+        if value is not None and value != self._search:
+            self._set_search(value)
 
     def _set_search(self, value: str) -> None:
         self._search = value
@@ -293,8 +299,7 @@ class InboxScreen(Screen[None]):
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._debounce is not None:
-            self._debounce.stop()
+        self._pending_search = None
         self._set_search(event.value)
         self.table.focus()
 
