@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
+from cdtui import logging_setup
 from cdtui.config import Settings, load_settings, resolve_home, save_settings
 from cdtui.errors import CdtuiError, ConfigError, StoreError
 from cdtui.models import Integration, utcnow
@@ -612,6 +613,7 @@ def _run_demo(*, no_mouse: bool) -> int:
     os.environ["CDTUI_HOME"] = str(home)
     server = SandboxServer(orders=200, seed=0)
     try:
+        logging_setup.configure(home, [data.AGGREGATOR_CLIENT_SECRET, data.SENDCLOUD_SECRET_KEY])
         server.start()
         save_settings(demo_settings(home, server.url))
         app = CdtuiApp(home, demo_hint=(data.SELLER_ID, "demo-shop"))

@@ -130,7 +130,7 @@ class ConnectScreen(Screen[None]):
                     "Seller ID",
                     id="seller",
                     placeholder=seller_hint,
-                    hint="digits: Octopia → Settings (top right)",
+                    hint="digits (Octopia → Settings)",
                     validate=check_seller_id,
                     max_length=20,
                 )

@@ -19,19 +19,21 @@ from cdtui.tui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from cdtui.tui.app import CdtuiApp
 
-COLUMNS = ("Name", "Seller", "Channels", "To ship", "Last sync", "Next sync", "Health")
+COLUMNS = ("Name", "Seller", "Health", "To ship", "Last sync", "Next sync", "Channels")
 
 
 class IntegrationsScreen(Screen[None]):
     TITLE = "Integrations"
     BINDINGS = [
         Binding("enter,e", "edit", "Settings", id="integrations.edit"),
-        Binding("n", "connect", "Connect new", id="integrations.connect"),
+        Binding("n", "connect", "New", id="integrations.connect"),
         Binding("y", "sync_one", "Sync this", id="integrations.sync_one"),
         Binding("d", "disconnect", "Disconnect", id="integrations.disconnect"),
         Binding("u", "setup", "Setup", id="integrations.setup"),
-        Binding("escape,b", "back", "Inbox", id="integrations.back"),
+        Binding("escape,b", "back", "Back", id="integrations.back"),
     ]
+
+    integrations_shown = 0
 
     @property
     def cdtui(self) -> CdtuiApp:
@@ -80,15 +82,16 @@ class IntegrationsScreen(Screen[None]):
                 table.add_row(
                     integ.name,
                     integ.seller_id,
-                    describe_channels(integ.channels),
+                    health,
                     str(counts.get(State.TO_SHIP.value, 0)),
                     f"{fmt.clock_time(integ.last_sync_at)} ({fmt.ago(integ.last_sync_at, now)})"
                     if integ.last_sync_at
                     else "never",
                     self._next_sync_text(),
-                    health,
+                    describe_channels(integ.channels),
                     key=integ.id,
                 )
+        self.integrations_shown = len(integrations)
         if integrations:
             table.move_cursor(row=min(cursor, len(integrations) - 1))
         else:
@@ -135,10 +138,8 @@ class IntegrationsScreen(Screen[None]):
         self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "sync_one", "disconnect") and not self.is_mounted:
-            return True
         if action in ("edit", "sync_one", "disconnect"):
-            return True if self.query_one(DataTable).row_count else None
+            return True if self.integrations_shown else None
         return True
 
     def action_edit(self) -> None:
