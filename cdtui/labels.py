@@ -488,8 +488,19 @@ class LabelService:
         weight = parse_weight(weight_kg) if weight_kg is not None else None
         rec = self.store.order(order_id)
         if rec.claim is not None:
+            left_behind = rec.claim
             rec = await self.reconcile(rec)
+            adopted = rec.label
+            if adopted is not None and adopted.external_reference_id == (
+                left_behind.external_reference_id
+            ):
+                # an interrupted purchase of this very label: it is done now
+                return self.outcome_of(rec)
         state, _ = derive_state(rec)
+        if state == State.LABEL_PENDING:
+            raise CdtuiError(
+                f"Another cdtui is creating the label of order {rec.reference} right now."
+            )
         if state != State.TO_SHIP:
             raise UsageError(
                 f"Order {rec.reference} is {state.value.replace('_', ' ')}: labels are made "
@@ -533,6 +544,22 @@ class LabelService:
             raise
         return await self._complete(
             order_id, claim, shipment, option=option, weight=weight, integ=integ
+        )
+
+    @staticmethod
+    def outcome_of(rec: OrderRecord) -> LabelOutcome:
+        """The outcome of a label already in the store."""
+        label, push = rec.label, rec.push
+        assert label is not None
+        return LabelOutcome(
+            order_id=rec.order_id,
+            ok=True,
+            carrier=label.carrier_name,
+            tracking_number=label.tracking_number,
+            tracking_url=label.tracking_url,
+            label_path=label.label_path,
+            tracking_sent=push is not None and push.status == PushStatus.SENT,
+            error=rec.error,
         )
 
     def _claim(self, order_id: str) -> OrderRecord:

@@ -4,8 +4,9 @@ Per integration, in this order:
 
 1. **Import** the orders updated since the start of the last successful run minus an
    overlap (first run: the last 30 days; once a day: the last 2 days), one paged query
-   per selected channel (or one for "all"), collected then stored in one batch
-   (upsert by order id: repeats from paging collapse, unchanged orders write nothing).
+   per selected channel (or one for "all"), checked complete against the server's
+   count, collected then stored in one batch (upsert by order id: repeats from paging
+   collapse, unchanged orders write nothing).
 2. **Reconcile** purchases left ``label_pending`` by a crash (asks Sendcloud).
 3. **Send** every tracking update that is pending and due (with backoff on failures).
 4. **Refresh** the tracking of labelled orders not yet delivered.
@@ -47,6 +48,8 @@ CATCHUP_WINDOW = timedelta(days=2)
 #: a parcel's tracking is not asked for again within this delay
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_CONCURRENCY = 8
+#: readings of the pages before an import is declared incomplete (see ``_import``)
+MAX_PASSES = 3
 _FATAL = (DelegationMissing, BadCredentials, Unavailable, TimedOut)
 _MIN_DT = datetime.min
 
@@ -130,8 +133,7 @@ class SyncRunner:
         import_ok, catchup = False, False
         fatal: CdtuiError | None = None
         try:
-            catchup = await self._import(integ, started, report, notify)
-            import_ok = True
+            catchup, import_ok = await self._import(integ, started, report, notify)
         except CdtuiError as exc:
             report.errors.append(exc.message)
             if isinstance(exc, _FATAL):
@@ -163,43 +165,69 @@ class SyncRunner:
 
     async def _import(
         self, integ: Integration, started: datetime, report: SyncReport, notify: ProgressFn
-    ) -> bool:
+    ) -> tuple[bool, bool]:
+        """Import the window; returns (daily catch-up, complete).
+
+        Paging has no upper date bound, so an order that changes while we page stays
+        in the result set instead of leaving it and shifting the pages. Whatever the
+        API's sort order, completeness is then checked: every order the server counts
+        in the window must have been read (orders only ever enter the window), else
+        the pages are read again (repeats collapse by order id). An import still
+        incomplete after ``MAX_PASSES`` does not move the watermark, so the next run
+        reads the same window again.
+        """
         since, catchup = import_window(integ, started)
         octopia = self.engine.octopia
         channels: list[str | None] = [None] if integ.all_channels else list(integ.channels)
         found: dict[str, Order] = {}
-        skipped: list[str] = []
-        pages = 0
+        skipped: dict[str, str] = {}
+        complete = True
         for channel in channels:
-            async for page in octopia.order_pages(
-                integ.seller_id,
-                sales_channel_id=channel,
-                updated_at_min=since,
-                updated_at_max=started,
-            ):
-                pages += 1
-                for order in page.orders:
-                    prev = found.get(order.order_id)
-                    if prev is None or _newer(order, prev):
-                        found[order.order_id] = order
-                for order_id, reason in page.invalid:
-                    log.warning(
-                        "integration %s: unreadable order %s: %s", integ.id, order_id, reason
-                    )
-                    skipped.append(order_id or "?")
-                notify(SyncProgress(integ.id, "import", len(found), None))
+            seen: set[str] = set()
+            for attempt in range(1, MAX_PASSES + 1):
+                anonymous = 0
+                async for page in octopia.order_pages(
+                    integ.seller_id, sales_channel_id=channel, updated_at_min=since
+                ):
+                    for order in page.orders:
+                        seen.add(order.order_id)
+                        prev = found.get(order.order_id)
+                        if prev is None or _newer(order, prev):
+                            found[order.order_id] = order
+                    for order_id, reason in page.invalid:
+                        if order_id:
+                            seen.add(order_id)
+                            skipped[order_id] = reason
+                        else:
+                            anonymous += 1
+                    notify(SyncProgress(integ.id, "import", len(found), None))
+                total = await octopia.count_orders(
+                    integ.seller_id, sales_channel_id=channel, updated_at_min=since
+                )
+                if total <= len(seen) + anonymous:
+                    break
+                log.info(
+                    "integration %s: %d of %d orders not seen while paging (pass %d); "
+                    "reading the pages again",
+                    integ.id,
+                    total - len(seen) - anonymous,
+                    total,
+                    attempt,
+                )
+            else:
+                complete = False
         if found:
             result = self.engine.store.upsert_orders(integ.id, integ.seller_id, found.values())
             report.imported, report.updated = result.imported, result.updated
+        for order_id, reason in skipped.items():
+            log.warning("integration %s: unreadable order %s: %s", integ.id, order_id, reason)
         if skipped:
-            shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+            ids = list(skipped)
+            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
             report.errors.append(
-                f"{len(skipped)} order(s) from Octopia could not be read and were skipped: {shown}"
+                f"{len(ids)} order(s) from Octopia could not be read and were skipped: {shown}"
             )
-        log.debug(
-            "integration %s: %d pages, %d orders since %s", integ.id, pages, len(found), since
-        )
-        return catchup
+        return catchup, complete
 
     # ---- 2-4. after the import
 

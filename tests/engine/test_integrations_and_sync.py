@@ -137,17 +137,25 @@ async def test_orders_changing_while_paging_are_neither_lost_nor_duplicated(
     await engine.connect(name="Demo", seller_id="98979", login="demo-shop")
     world = server.world
     changed: list[str] = []
+    stamp = world.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def on_progress(p: SyncProgress) -> None:
-        # after the first page: the customer cancels some orders and new ones arrive
+        # after the first page: orders already read move to the end of the list (the
+        # pages shift under the reader), customers cancel, new orders arrive
         if p.phase == "import" and not changed:
+            oldest = sorted(world.orders(), key=lambda d: d["createdAt"])[:4]
+            for doc in oldest:
+                world.update_order(doc["orderId"], lambda d: d.update(createdAt=stamp))
             victims = world.ready_order_ids()[:5]
             for oid in victims:
                 world.cancel_order(oid)
             changed.extend(victims)
             changed.extend(world.add_orders(7))
 
-    await engine.sync(progress=on_progress)
+    [report] = await engine.sync(progress=on_progress)
+    assert report.errors == []
+    stored = {r.order_id: r for r in engine.orders()}
+    assert set(stored) == set(world.order_ids())  # one run: nothing skipped
     await engine.sync()
     stored = {r.order_id: r for r in engine.orders()}
     docs = {o["orderId"]: o for o in world.orders(data.SELLER_ID)}
