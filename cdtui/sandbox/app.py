@@ -915,12 +915,10 @@ def _shipment_json(
     errors: list[dict[str, Any]] = []
     for p in s.parcels:
         code, message = world.parcel_status(s, p)
-        parcel_errors = []
-        if p.failure:
-            parcel_errors = [
+        if p.failure:  # reported once, in the shipment's errors (api/sendcloud.md shape)
+            errors.append(
                 {"status": "500", "code": "parcel_announcement_error", "detail": p.failure}
-            ]
-            errors += parcel_errors
+            )
         parcels.append(
             {
                 "id": p.id,
@@ -939,7 +937,6 @@ def _shipment_json(
                     }
                 ],
                 "announced_at": stamp(p.announced_at) if p.announced_at else None,
-                "errors": parcel_errors,
             }
         )
     body: dict[str, Any] = {

@@ -7,11 +7,12 @@ the port taken) as soon as ``start()`` returns, even with ``port=0``.
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import sys
 import threading
 import time
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, TextIO
 
 import uvicorn
@@ -238,13 +239,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     describe(server, sys.stdout)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Ctrl-C and a plain `kill` both stop it cleanly (a shell may start background jobs
+    # with SIGINT ignored; setting the handler here overrides that)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
+        while not stop.wait(0.5):
+            pass
         print("\nStopping the sandbox.", file=sys.stdout)
     finally:
         server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -66,7 +66,8 @@ def test_main_reports_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot listen" in capsys.readouterr().err
 
 
-def test_command_prints_urls_and_credentials_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_command_prints_urls_and_credentials_and_stops_cleanly(stop_signal: int) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "cdtui.sandbox.server", "--port", "0", "--orders", "5"],
         stdout=subprocess.PIPE,
@@ -91,7 +92,7 @@ def test_command_prints_urls_and_credentials_and_stops_on_ctrl_c() -> None:
         assert f"{url.group(1)}/api/v3" in text
         assert "/auth/realms/maas/protocol/openid-connect/token" in text
         assert "export CDTUI_SENDCLOUD_SECRET_KEY=sandbox-secret-key" in text
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
