@@ -51,6 +51,16 @@ Clock = Callable[[], float]
 DETAIL_MAX = 300
 
 
+class Secret(str):
+    """A string that hides itself from ``repr``: tracebacks that show local variables
+    (Textual's crash report does) print ``'***'`` instead of a key or a token."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4  # total tries for a retryable read

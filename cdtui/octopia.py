@@ -30,7 +30,15 @@ from cdtui.errors import (
     Unavailable,
     UsageError,
 )
-from cdtui.http import RetryPolicy, Sleep, http_timeout, json_of, raise_for_api, request
+from cdtui.http import (
+    RetryPolicy,
+    Secret,
+    Sleep,
+    http_timeout,
+    json_of,
+    raise_for_api,
+    request,
+)
 from cdtui.models import Carrier, Order, OrderStatus, SellerProfile, Subscription, iso
 
 API = "Octopia"
@@ -214,7 +222,7 @@ class OctopiaClient:
         self._auth_url = auth_url
         self._api_url = api_url.rstrip("/")
         self._client_id = client_id
-        self.__secret = client_secret
+        self.__secret = Secret(client_secret)
         self._timeout = timeout
         self._policy = policy or RetryPolicy()
         self._clock = clock
@@ -222,7 +230,7 @@ class OctopiaClient:
         self._http = httpx.AsyncClient(
             transport=transport, timeout=http_timeout(timeout), follow_redirects=False
         )
-        self.__token: str | None = None
+        self.__token: Secret | None = None
         self._token_renew_at = 0.0
         self._token_lock = asyncio.Lock()
         #: tokens obtained so far (the issuance cap makes this worth watching)
@@ -293,11 +301,11 @@ class OctopiaClient:
         if not 0 < lifetime < 1e7:
             lifetime = 300.0
         margin = TOKEN_MARGIN if lifetime > 2 * TOKEN_MARGIN else lifetime / 2
-        self.__token = token
+        self.__token = Secret(token)
         self._token_renew_at = issued_at + lifetime - margin
         self.tokens_issued += 1
         log.debug("new Octopia token, renewed in %.0f s", lifetime - margin)
-        return token
+        return self.__token
 
     async def check_credentials(self) -> None:
         """Obtain a token, or raise :class:`BadCredentials`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 from datetime import UTC, datetime
@@ -473,3 +474,39 @@ def test_client_repr_hides_the_secret() -> None:
         auth_url=AUTH_URL, api_url=OCTOPIA_URL, client_id="agg", client_secret=CLIENT_SECRET
     )
     assert CLIENT_SECRET not in repr(client)
+
+
+async def test_crash_report_with_locals_shows_no_secret(clock):
+    """Textual prints tracebacks with local variables: keys and tokens must not show."""
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    token = "-".join(["tok", "crash", "7e1"])  # not spelled out in the source shown
+    token_answer = httpx.Response(200, json={"access_token": token, "expires_in": 7200})
+
+    async def server(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == AUTH_URL:
+            return token_answer
+        raise RuntimeError("unexpected")  # a bug somewhere below the client
+
+    client = OctopiaClient(
+        auth_url=AUTH_URL,
+        api_url=OCTOPIA_URL,
+        client_id="cdtui-aggregator",
+        client_secret=CLIENT_SECRET,
+        transport=httpx.MockTransport(server),
+        clock=clock,
+    )
+    async with client:
+        with pytest.raises(RuntimeError) as info:
+            await client.carriers(SELLER)
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(
+        Traceback.from_exception(  # from the client's frames down (not this test's)
+            info.type, info.value, info.tb.tb_next, show_locals=True, locals_max_length=5
+        )
+    )
+    text = console.export_text()
+    assert "_call" in text and "'***'" in text  # the client's frames and their locals
+    assert token not in text
+    assert CLIENT_SECRET not in text
