@@ -239,13 +239,22 @@ class SyncRunner:
             records = self.engine.store.orders(integration_id=integ.id)
         except NotFoundLocally:
             return  # disconnected meanwhile
-        claimed = [r for r in records if r.claim is not None]
-        pending = [r for r in records if r.push is not None and r.push.status == PushStatus.PENDING]
-        no_file = [
-            r
-            for r in records
-            if r.label is not None and r.label.active and not r.label.label_path and r.claim is None
-        ]
+        claimed: list[OrderRecord] = []
+        pending: list[OrderRecord] = []
+        no_file: list[OrderRecord] = []
+        refresh: list[OrderRecord] = []
+        for r in records:  # one pass: most orders have none of these
+            if r.claim is None and r.label is None and r.push is None:
+                continue
+            if r.claim is not None:
+                claimed.append(r)
+            if r.push is not None and r.push.status == PushStatus.PENDING:
+                pending.append(r)
+            if r.label is not None and r.label.active and r.claim is None:
+                if not r.label.label_path:
+                    no_file.append(r)
+                if r.label.tracking_number and r.state in (State.LABELLED, State.TRACKING_SENT):
+                    refresh.append(r)
         # 2. interrupted purchases, before anything else touches those orders
         for i, rec in enumerate(claimed):
             notify(SyncProgress(integ.id, "labels", i, len(claimed)))
@@ -262,7 +271,7 @@ class SyncRunner:
         if octopia_ok:
             await self._send_pushes(integ, pending, report, notify)
         # 4. tracking refresh
-        await self._refresh(integ, report, notify)
+        await self._refresh(integ, refresh, report, notify)
 
     async def _send_pushes(
         self,
@@ -289,26 +298,24 @@ class SyncRunner:
                 if result.unreachable:
                     break  # Octopia is unreachable or refuses us: the rest waits
 
-    async def _refresh(self, integ: Integration, report: SyncReport, notify: ProgressFn) -> None:
+    async def _refresh(
+        self,
+        integ: Integration,
+        candidates: list[OrderRecord],
+        report: SyncReport,
+        notify: ProgressFn,
+    ) -> None:
+        """Ask Sendcloud for the tracking of labelled parcels not refreshed lately."""
         now = self.engine.clock()
         store = self.engine.store
-        try:
-            records = store.orders(integration_id=integ.id)
-        except NotFoundLocally:
-            return
         todo = []
-        for r in records:
-            if r.state not in (State.LABELLED, State.TRACKING_SENT):
-                continue
-            if r.label is None or not r.label.tracking_number:
-                continue
+        for r in candidates:
             last = max(
                 (t for t in (r.tracking_refreshed_at, self._refreshed.get(r.order_id)) if t),
                 default=None,
             )
-            if last is not None and now - last < REFRESH_EVERY:
-                continue
-            todo.append(r)
+            if last is None or now - last >= REFRESH_EVERY:
+                todo.append(r)
         if not todo:
             return
         sendcloud = self.engine.sendcloud
