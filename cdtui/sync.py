@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from cdtui.errors import (
     BadCredentials,
     CdtuiError,
@@ -97,6 +99,42 @@ def import_window(integ: Integration, now: datetime) -> tuple[datetime, bool]:
     if integ.last_catchup_at is None or now - integ.last_catchup_at >= CATCHUP_EVERY:
         return min(start, now - CATCHUP_WINDOW), True
     return start, False
+
+
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _all_set(model: BaseModel | None) -> None:
+    if model is None:
+        return
+    cls = type(model)
+    full = _ALL_FIELDS.get(cls)
+    if full is None:
+        full = _ALL_FIELDS[cls] = set(cls.model_fields)
+    object.__setattr__(model, "__pydantic_fields_set__", full)
+
+
+def compact(order: Order) -> None:
+    """Make every model of a fetched order share one "all fields set" set per class.
+
+    Pydantic keeps in each instance the set of fields its input held: ~15 sets per
+    order, about 40 % of a fetched order's memory (55 MB at 10,000 orders). cdtui
+    never dumps orders with ``exclude_unset``, so declaring every field set changes
+    nothing it uses, and the shared set stays exact when a field is assigned (its
+    name is already in it). Records read back from the store look the same.
+    """
+    _all_set(order)
+    _all_set(order.sales_channel)
+    _all_set(order.billing_address)
+    _all_set(order.total_price)
+    for line in order.lines:
+        _all_set(line)
+        _all_set(line.offer)
+        _all_set(line.selling_price)
+        _all_set(line.delivery)
+        _all_set(line.shipping_address)
+        for parcel in line.parcels:
+            _all_set(parcel)
 
 
 def _newer(a: Order, b: Order) -> bool:
@@ -190,6 +228,7 @@ class SyncRunner:
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
                 ):
                     for order in page.orders:
+                        compact(order)
                         seen.add(order.order_id)
                         prev = found.get(order.order_id)
                         if prev is None or _newer(order, prev):
