@@ -86,8 +86,12 @@ async def main():
     await engine.aclose()
     return report.imported, n, to_ship
 imported, n, to_ship = asyncio.run(main())
-print(json.dumps({"imported": imported, "listed": n, "to_ship": to_ship,
-                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+try:  # VmHWM restarts at exec; ru_maxrss keeps the parent's peak from before the fork
+    with open("/proc/self/status") as status:
+        peak = next(int(ln.split()[1]) for ln in status if ln.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"imported": imported, "listed": n, "to_ship": to_ship, "max_rss_kb": peak}))
 """
 
 
