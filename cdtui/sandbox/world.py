@@ -376,6 +376,8 @@ class World:
         for seller_id, n in plan.items():
             for new in data.seed_orders(self._factory, SELLERS[seller_id], n, now):
                 self._insert(seller_id, new)
+        for rec in self._orders.values():  # serialise once now, not during the first sync
+            _ = rec.json
         self._last_arrival = now
 
     # ---- time

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import struct
-import time
 
 import httpx
 import pytest
@@ -353,6 +352,7 @@ def test_tracking_advances_with_world_time(sandbox: SandboxServer) -> None:
 
 def test_write_burst_limit_gives_429_with_retry_after(sandbox: SandboxServer) -> None:
     world = sandbox.world
+    world.monotonic = lambda: 1000.0  # every call in the same instant, however slow the host
     world.write_burst_per_second = 3
     with sendcloud(sandbox) as client:
         answers = [_announce(client, ref=f"burst-{i}") for i in range(5)]
@@ -370,16 +370,21 @@ def test_write_burst_limit_gives_429_with_retry_after(sandbox: SandboxServer) ->
 
 def test_write_minute_window_and_read_limit(sandbox: SandboxServer) -> None:
     world = sandbox.world
+    now = [1000.0]
+    world.monotonic = lambda: now[0]
     world.write_limit_per_minute = 4
     world.read_limit_per_minute = 3
     with sendcloud(sandbox) as client:
         writes = []
         for i in range(5):
             writes.append(_announce(client, ref=f"m-{i}").status_code)
-            time.sleep(0.07)
+            now[0] += 1.5  # well under the burst limit, inside one minute
         reads = [client.get("/shipments").status_code for _ in range(4)]
         limited = client.get("/shipments")
+        now[0] = 1000.0 + 60.5  # the first write has left the window
+        later = _announce(client, ref="m-later").status_code
     assert writes == [201, 201, 201, 201, 429]
     assert reads == [200, 200, 200, 429]
-    assert 55 <= int(limited.headers["Retry-After"]) <= 60
+    assert int(limited.headers["Retry-After"]) == 60
     assert world.stats["rate_limited"] == 3
+    assert later == 201
