@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,6 @@ import httpx
 from cdtui.config import Settings, load_settings
 from cdtui.engine import Engine
 from cdtui.models import LabelClaim, LabelInfo, OrderRecord, State, TrackingPush, utcnow
-from cdtui.octopia import OctopiaClient
 from cdtui.sandbox import data
 from cdtui.sendcloud import SendcloudClient
 
@@ -68,6 +67,56 @@ server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 print(server.url, flush=True)
 sys.stdin.read()
 server.stop()
+"""
+
+#: one import or one plain fetch of the same pages, in a fresh process (so neither pays
+#: for the garbage collector walking what an earlier round left in memory).
+_IMPORT = """
+import asyncio, json, sys, time
+from datetime import timedelta
+from pathlib import Path
+from cdtui.config import load_settings
+from cdtui.engine import Engine
+from cdtui.models import utcnow
+from cdtui.octopia import OctopiaClient
+mode, overrides = sys.argv[1], json.loads(sys.argv[2])
+settings = load_settings(Path(overrides.pop("home")), **overrides)
+async def fetch():
+    client = OctopiaClient(
+        auth_url=settings.octopia_auth_url, api_url=settings.octopia_api_url,
+        client_id=settings.octopia_client_id,
+        client_secret=settings.octopia_client_secret.get_secret_value())
+    async with client:
+        await client.check_credentials()  # the token is not part of the cost
+        since = utcnow() - timedelta(days=30)  # the first import's window
+        start = time.perf_counter()
+        n = 0
+        async for page in client.order_pages("98979", updated_at_min=since):
+            n += len(page.orders)
+        return n, time.perf_counter() - start
+from cdtui.store import Store
+upsert_seconds = []
+_upsert = Store.upsert_orders
+def timed_upsert(self, *args, **kwargs):  # to show the store's share of the import
+    start = time.perf_counter()
+    try:
+        return _upsert(self, *args, **kwargs)
+    finally:
+        upsert_seconds.append(time.perf_counter() - start)
+Store.upsert_orders = timed_upsert
+async def run_import():
+    engine = Engine(settings)
+    await engine.connect(name="Bench", seller_id="98979", login="demo-shop")
+    await engine.check_octopia()
+    start = time.perf_counter()
+    [report] = await engine.sync()
+    elapsed = time.perf_counter() - start
+    await engine.aclose()
+    if report.errors:
+        raise SystemExit(f"import failed: {report.errors}")
+    return report.imported, elapsed
+n, seconds = asyncio.run(fetch() if mode == "fetch" else run_import())
+print(json.dumps({"orders": n, "seconds": seconds, "upsert": sum(upsert_seconds)}))
 """
 
 #: a cdtui process that imports and lists every order; prints its peak RSS in kB.
@@ -166,53 +215,38 @@ def row(bar: str, target: str, measured: str, ok: bool | None) -> Row:
 # ---------------------------------------------------------------- measures
 
 
-async def fetch_pages(url: str, since: datetime) -> tuple[int, float]:
-    """Merely fetching the pages the first import reads (token not counted)."""
-    s = settings_for(url, Path(tempfile.mkdtemp(prefix="cdtui-bench-")))
-    assert s.octopia_client_id and s.octopia_client_secret
-    client = OctopiaClient(
-        auth_url=s.octopia_auth_url,
-        api_url=s.octopia_api_url,
-        client_id=s.octopia_client_id,
-        client_secret=s.octopia_client_secret.get_secret_value(),
+def child_round(url: str, mode: str, home: Path) -> tuple[int, float, float]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _IMPORT,
+            mode,
+            json.dumps({"home": str(home), **sandbox_settings(url)}),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    async with client:
-        await client.check_credentials()
-        start = time.perf_counter()
-        n = 0
-        async for page in client.order_pages(data.SELLER_ID, updated_at_min=since):
-            n += len(page.orders)
-        return n, time.perf_counter() - start
-
-
-async def import_all(url: str, home: Path) -> tuple[Engine, int, float]:
-    """A first sync into an empty store (token and connect not counted)."""
-    engine = Engine(settings_for(url, home))
-    await engine.connect(name="Bench", seller_id=data.SELLER_ID, login=data.SELLER_LOGIN)
-    await engine.check_octopia()
-    start = time.perf_counter()
-    [report] = await engine.sync()
-    elapsed = time.perf_counter() - start
-    if report.errors:
-        raise RuntimeError(f"import failed: {report.errors}")
-    return engine, report.imported, elapsed
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return int(result["orders"]), float(result["seconds"]), float(result["upsert"])
 
 
 async def bench_import_and_noop(url: str, orders: int, rounds: int) -> list[Row]:
     fetch_times: list[float] = []
     import_times: list[float] = []
-    engine: Engine | None = None
+    upsert_times: list[float] = []
     imported = fetched = 0
+    home = Path()
     for i in range(rounds):  # interleaved, so a busy moment hits both
-        since = utcnow() - timedelta(days=30)
-        fetched, seconds = await fetch_pages(url, since)
+        fetched, seconds, _ = child_round(
+            url, "fetch", Path(tempfile.mkdtemp(prefix="cdtui-bench-"))
+        )
         fetch_times.append(seconds)
-        if engine is not None:
-            await engine.aclose()
         home = Path(tempfile.mkdtemp(prefix=f"cdtui-bench-import{i}-"))
-        engine, imported, seconds = await import_all(url, home)
+        imported, seconds, upsert = child_round(url, "import", home)
         import_times.append(seconds)
-    assert engine is not None
+        upsert_times.append(upsert)
     fetch_s, import_s = statistics.median(fetch_times), statistics.median(import_times)
     ratio = import_s / fetch_s
     rows = [
@@ -221,12 +255,19 @@ async def bench_import_and_noop(url: str, orders: int, rounds: int) -> list[Row]
             f"≤ {IMPORT_RATIO_TARGET}×",
             f"{ratio:.2f}× ({import_s:.2f} s vs {fetch_s:.2f} s)",
             ratio <= IMPORT_RATIO_TARGET and imported == fetched == orders,
-        )
+        ),
+        row(
+            "  of which the store's batch upsert",
+            "(information)",
+            f"{statistics.median(upsert_times):.2f} s",
+            None,
+        ),
     ]
+    engine = Engine(settings_for(url, home))
+    await engine.check_octopia()
+    await engine.sync()  # the running engine has read its store once
 
-    # no-op sync in the running engine (daemon / TUI): the first pass after the import
-    # is already incremental
-    home = engine.settings.home
+    # no-op sync in the running engine (daemon / TUI)
     before = order_files(home)
     times = []
     for _ in range(7):
@@ -462,7 +503,7 @@ Last run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s): {info}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="cdtui's performance bars on this machine")
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3, help="import rounds (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="import rounds (5)")
     parser.add_argument("--quick", action="store_true", help="skip the bulk-label run")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite README.md")
     args = parser.parse_args(argv)
