@@ -27,6 +27,7 @@ import orjson
 
 from cdtui import __version__, logging_setup
 from cdtui.config import Settings, load_settings, resolve_home, save_settings
+from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, State, iso
 
@@ -216,9 +217,7 @@ def _positive_int(value: str) -> int:
 Out = TextIO
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from cdtui.engine import Engine
-
+def _engine(settings: Settings) -> Engine:
     return Engine(settings)
 
 

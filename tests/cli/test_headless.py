@@ -262,3 +262,22 @@ def test_help_and_version_exit_0(run: Run) -> None:
     assert run("label", "--help").code == 0
     r = run("--version")
     assert r.code == 0 and "cdtui" in r.out
+
+
+def test_tui_and_sandbox_are_reached_through_the_same_command(
+    monkeypatch: pytest.MonkeyPatch, cdtui_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[tuple[bool, bool]] = []
+
+    def fake_run(*, demo: bool = False, no_mouse: bool = False) -> int:
+        calls.append((demo, no_mouse))
+        return 0
+
+    monkeypatch.setattr("cdtui.tui.app.run", fake_run)
+    assert cli.main([]) == 0
+    assert cli.main(["--no-mouse"]) == 0
+    assert cli.main(["demo", "--no-mouse"]) == 0
+    assert calls == [(False, False), (False, True), (True, True)]
+    assert cli.main(["sandbox", "--help"]) == 0
+    assert "--latency-ms" in capsys.readouterr().out
+    assert cli.main(["sandbox", "--port", "x"]) == 2
