@@ -257,7 +257,7 @@ async def bench_import_and_noop(url: str, orders: int, rounds: int) -> list[Row]
             ratio <= IMPORT_RATIO_TARGET and imported == fetched == orders,
         ),
         row(
-            "  of which the store's batch upsert",
+            "↳ of which the store's batch upsert",
             "(information)",
             f"{statistics.median(upsert_times):.2f} s",
             None,
@@ -295,7 +295,7 @@ async def bench_import_and_noop(url: str, orders: int, rounds: int) -> list[Row]
     cold_ms = (time.perf_counter() - start) * 1000
     rows.append(
         row(
-            "  same, fresh process state (cron `cdtui sync`)",
+            "↳ same, fresh process state (cron `cdtui sync`)",
             "(information)",
             f"{cold_ms:.0f} ms",
             None,
@@ -420,7 +420,7 @@ async def bench_bulk_labels(url: str, count: int) -> list[Row]:
             rate >= RATE_TARGET and too_many == 0 and server_429 == 0,
         ),
         row(
-            "  bulk run",
+            "↳ bulk run",
             "(information)",
             f"{made}/{len(ids)} labels, {sent} tracking sent, {len(writes)} writes "
             f"in {elapsed:.0f} s",
@@ -477,21 +477,29 @@ the per-minute write limit can only be observed over a minute).
 
 How each bar is measured:
 
-- **import** — a first `sync` into an empty store (paging, completeness count,
-  one batch upsert) against paging the same 30-day window with the Octopia client
-  alone; interleaved rounds, medians.
-- **sync that finds nothing new** — `Engine.sync()` again in the same running engine
-  (the daemon's and the TUI's case): pages the 90-minute overlap, finds every order
-  unchanged; order files' modification times are compared before and after. The
-  fresh-state line is the same pass from a new engine and store (a cron
-  `cdtui sync`, interpreter start excluded).
+- **import** — a first `sync` into an empty store (paging, completeness count, one
+  batch upsert) against paging the same 30-day window with the Octopia client alone
+  (HTTP, JSON and validation: what any import must do). Each round runs in a fresh
+  process, fetch and import interleaved; medians. The store's share is shown below
+  it.
+- **sync that finds nothing new** — `Engine.sync()` again in a running engine (the
+  daemon's and the TUI's case): pages the 90-minute overlap (about 570 orders of the
+  sandbox's 10,000), finds every order unchanged; the order files' modification
+  times are compared before and after. The fresh-state line is the same pass from a
+  new engine and store (a cron `cdtui sync`, interpreter start excluded), which
+  reads and checks the store's files first.
 - **save one label's result** — the one store write that records a bought label
   and its pending tracking update (`Store.update_order`), 40 orders.
-- **peak memory** — `ru_maxrss` of a child process that connects, imports every
-  order and lists them.
+- **peak memory** — the peak RSS (`VmHWM`) of a child process that connects,
+  imports every order and lists them.
 - **bulk labels** — `Engine.create_labels` on {BULK_LABELS} orders at the published
   limits (15 writes/s, 100 writes/min); every request is recorded by the HTTP
   transport; 429s counted on both sides.
+- **inbox** — the rows of `benchmarks/bench_inbox.py` (the TUI, headless).
+
+The sandbox's listening socket gets `TCP_NODELAY` here: without it, every small
+answer (token, count, tracking post) waits ~40 ms for a delayed ACK, which would be
+measured as cdtui's time.
 
 Last run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s): {info}
 

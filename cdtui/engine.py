@@ -426,13 +426,23 @@ class Engine:
         label = rec.label
         if label is None or label.shipment_id is None:
             raise UsageError(f"Order {rec.reference} has no label to cancel.")
-        if label.cancel_status == "cancelled":
-            raise UsageError(f"The label of order {rec.reference} is already cancelled.")
-        result = await self.sendcloud.cancel(label.shipment_id)
+        if label.cancel_status in ("cancelled", "queued"):
+            raise UsageError(
+                f"The label of order {rec.reference} is already {label.cancel_status}."
+            )
+        # held meanwhile, so no tracking update for this label goes out during the cancel
+        claim = self.labels.hold(order_id)
+        try:
+            result = await self.sendcloud.cancel(label.shipment_id)
+        except BaseException:
+            self.labels.release(order_id, claim)
+            raise
 
-        def apply(r: OrderRecord) -> OrderRecord | None:
+        def apply(r: OrderRecord) -> OrderRecord:
+            if r.claim is not None and r.claim.owner == claim.owner and r.claim.at == claim.at:
+                r.claim = None
             if r.label is None or r.label.shipment_id != label.shipment_id:
-                return None
+                return r
             r.label.cancel_status = result.status
             r.label.cancel_message = result.message
             if result.status in ("cancelled", "queued"):

@@ -582,6 +582,29 @@ class LabelService:
 
         return self.store.update_order(order_id, take)
 
+    def hold(self, order_id: str) -> LabelClaim:
+        """Take the order for an operation on its label: no purchase or push meanwhile."""
+        now, me = self.now(), self.me
+        taken: list[LabelClaim] = []
+
+        def take(r: OrderRecord) -> OrderRecord:
+            if r.claim is not None and claim_is_live(r.claim, now=now, me=me):
+                raise CdtuiError(
+                    f"Order {r.reference} is being worked on by another cdtui; try again "
+                    f"in a moment."
+                )
+            ref = r.label.external_reference_id if r.label else r.external_reference_id()
+            r.claim = LabelClaim(owner=me, at=now, external_reference_id=ref)
+            taken.append(r.claim)
+            return r
+
+        self.store.update_order(order_id, take)
+        return taken[0]
+
+    def release(self, order_id: str, claim: LabelClaim) -> None:
+        """Give back an order taken with ``hold`` (if nobody took it over)."""
+        self._release(order_id, claim)
+
     def _release(
         self,
         order_id: str,

@@ -452,3 +452,22 @@ async def test_bulk_labels_with_faults_and_429s_lose_nothing(
             assert rec.state == State.TO_SHIP and not [s for s in bought if not s.failed]
     assert any(connected.order(i).label for i in ids)
     assert timedelta(0) <= clock.offset
+
+
+async def test_cancel_waits_while_another_process_works_on_the_order(
+    connected: Engine, sandbox: SandboxServer, clock: Clock
+) -> None:
+    rec = (await _to_ship(connected))[0]
+    await connected.create_label(rec.order_id)
+    live = LabelClaim(owner=f"{HOST}:{os.getppid()}:other", at=clock(), external_reference_id="x")
+    connected.store.update_order(rec.order_id, lambda r: r.model_copy(update={"claim": live}))
+    with pytest.raises(Exception, match="being worked on"):
+        await connected.cancel_label(rec.order_id)
+    [shipment] = _shipments(sandbox, rec.order_id)
+    assert shipment.cancel_requested_at is None  # type: ignore[attr-defined]
+    connected.store.update_order(rec.order_id, lambda r: r.model_copy(update={"claim": None}))
+    result = await connected.cancel_label(rec.order_id)
+    assert result.status in ("cancelled", "queued")
+    assert connected.order(rec.order_id).claim is None
+    with pytest.raises(UsageError, match="already"):
+        await connected.cancel_label(rec.order_id)
