@@ -27,8 +27,8 @@ class ConfirmationModal(ModalScreen[bool]):
             yield Static(self._title, classes="dialog-title")
             yield Static(self._body, id="confirm-body", classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._yes} [y]", id="yes", variant="error")
-                yield Button(f"{self._no} [n]", id="no")
+                yield Button(f"{self._yes} [y]", id="yes", variant="error", compact=True)
+                yield Button(f"{self._no} [n]", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
