@@ -58,12 +58,9 @@ BULK_LABELS = 130
 
 #: the sandbox in a child process; prints its URL, stops when stdin closes.
 _SANDBOX = """
-import json, socket, sys
+import json, sys
 from cdtui.sandbox.server import SandboxServer
 server = SandboxServer(**json.loads(sys.argv[1])).start()
-# Small answers must not wait for delayed ACKs: asyncio only sets TCP_NODELAY on
-# sockets created with proto=IPPROTO_TCP; accepted sockets inherit it from here.
-server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 print(server.url, flush=True)
 sys.stdin.read()
 server.stop()
@@ -496,10 +493,6 @@ How each bar is measured:
   limits (15 writes/s, 100 writes/min); every request is recorded by the HTTP
   transport; 429s counted on both sides.
 - **inbox** — the rows of `benchmarks/bench_inbox.py` (the TUI, headless).
-
-The sandbox's listening socket gets `TCP_NODELAY` here: without it, every small
-answer (token, count, tracking post) waits ~40 ms for a delayed ACK, which would be
-measured as cdtui's time.
 
 Last run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s): {info}
 
