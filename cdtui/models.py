@@ -496,4 +496,9 @@ def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
         return State.WAITING_ACCEPTANCE, None
     if order.ready_to_ship and not order.merchant_parcel_numbers:
         return State.TO_SHIP, None
+    if rec.label is not None and rec.push is not None and rec.push.status == PushStatus.SENT:
+        return State.NOT_SHIPPABLE, (
+            f"Label cancelled after its tracking was sent: the marketplace still shows "
+            f"parcel {rec.push.parcel_number}"
+        )
     return State.NOT_SHIPPABLE, None

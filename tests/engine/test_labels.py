@@ -410,6 +410,7 @@ async def test_cancel_label_returns_the_order_to_ship_only_without_tracking(
     result = await connected.cancel_label(sent.order_id)
     stored = connected.order(sent.order_id)
     assert stored.state != State.TO_SHIP  # the marketplace already has the parcel
+    assert stored.attention and "still shows parcel" in stored.attention
     await connected.sync()
     assert connected.order(sent.order_id).state != State.TO_SHIP
     # a new label for the released order gets a new reference: exactly two shipments
