@@ -20,7 +20,7 @@ class FormField(Vertical):
     FormField > Horizontal { height: 1; }
     FormField .field-label { width: 14; }
     FormField Input { width: 1fr; }
-    FormField .field-msg { height: 1; padding-left: 14; color: $text-muted; }
+    FormField .field-msg { height: auto; padding-left: 14; color: $text-muted; }
     FormField.-invalid .field-msg { color: $error; }
     """
 
