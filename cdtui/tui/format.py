@@ -6,10 +6,14 @@ Times are shown in the machine's local time zone.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from cdtui.models import Address, OrderRecord, State
+
+if TYPE_CHECKING:
+    from cdtui.store import OrderRow
 
 STATE_LABELS: dict[State, str] = {
     State.WAITING_ACCEPTANCE: "to accept",
@@ -23,7 +27,7 @@ STATE_LABELS: dict[State, str] = {
 }
 
 
-def state_label(rec: OrderRecord) -> str:
+def state_label(rec: OrderRecord | OrderRow) -> str:
     """The state word of an order as the operator reads it; a label error wins."""
     if rec.error and rec.state in (State.TO_SHIP, State.LABEL_PENDING):
         return "error"
@@ -48,6 +52,17 @@ def _local_zone(dt: datetime) -> tzinfo | None:
 
 
 _ZONES: dict[int, tzinfo | None] = {}
+_DAY = timedelta(days=1)
+_TODAY: list[tuple[datetime, date]] = []
+
+
+def _local_today(now: datetime) -> date:
+    """``local(now).date()``, remembered for the last ``now`` (one per inbox load)."""
+    if _TODAY and _TODAY[0][0] is now:
+        return _TODAY[0][1]
+    today = local(now).date()
+    _TODAY[:] = [(now, today)]
+    return today
 
 
 def short_datetime(dt: datetime | None) -> str:
@@ -111,22 +126,26 @@ def ship_by(due_at: datetime | None, now: datetime, *, open_: bool) -> tuple[str
     """Ship-by text and urgency. Only open orders (still to ship) can be overdue."""
     if due_at is None:
         return "", Due.NONE
+    if open_ and due_at < now:
+        late = now - due_at
+        if late < _DAY:
+            return f"late {int(late.total_seconds() // 3600)}h", Due.OVERDUE
+        return f"late {late.days}d", Due.OVERDUE
     due_local = local(due_at)
-    now_local = local(now)
-    days = (due_local.date() - now_local.date()).days
     day_month = f"{due_local.day:02d}/{due_local.month:02d}"
     if not open_:
         return day_month, Due.NONE
-    if due_at < now:
-        late = now - due_at
-        if late < timedelta(days=1):
-            return f"late {int(late.total_seconds() // 3600)}h", Due.OVERDUE
-        return f"late {late.days}d", Due.OVERDUE
+    days = (due_local.date() - _local_today(now)).days
     if days == 0:
         return f"today {due_local.hour:02d}:{due_local.minute:02d}", Due.TODAY
     if days == 1:
         return "tomorrow", Due.LATER
     return day_month, Due.LATER
+
+
+def destination_parts(country: str | None, postal_code: str | None, city: str | None) -> str:
+    """``FR 75002 Paris`` from its parts."""
+    return " ".join(p for p in (country, postal_code, city) if p)
 
 
 def customer(address: Address | None) -> str:
@@ -139,8 +158,7 @@ def destination(address: Address | None) -> str:
     """``FR 75002 Paris``."""
     if address is None:
         return ""
-    parts = [address.country_code, address.postal_code, address.city]
-    return " ".join(p for p in parts if p)
+    return destination_parts(address.country_code, address.postal_code, address.city)
 
 
 def address_lines(address: Address | None) -> list[str]:
@@ -165,14 +183,17 @@ def address_lines(address: Address | None) -> list[str]:
 def items(rec: OrderRecord) -> str:
     """``2× Casque audio`` for one line, ``3 items (2 lines)`` for several."""
     lines = rec.order.shippable_lines or rec.order.lines
+    title = (lines[0].offer.product_title or lines[0].sku) if lines else None
+    return items_summary(len(lines), sum(ln.quantity for ln in lines), title)
+
+
+def items_summary(lines: int, quantity: int, title: str | None) -> str:
+    """``items`` from counts: ``title`` is the first line's product title or SKU."""
     if not lines:
         return ""
-    if len(lines) == 1:
-        ln = lines[0]
-        title = ln.offer.product_title or ln.sku or "item"
-        return f"{ln.quantity}× {title}"
-    qty = sum(ln.quantity for ln in lines)
-    return f"{qty} items ({len(lines)} lines)"
+    if lines == 1:
+        return f"{quantity}× {title or 'item'}"
+    return f"{quantity} items ({lines} lines)"
 
 
 def money(value: Decimal | None, currency: str | None = "EUR") -> str:

@@ -7,6 +7,7 @@ app) do the network and disk work and answer with messages.
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -21,6 +22,7 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, State
+from cdtui.store import gc_paused
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog
@@ -61,10 +63,25 @@ STATE_FILTERS: tuple[StateFilter, ...] = (
 
 
 class OrdersLoaded(Message):
-    def __init__(self, generation: int, rows: list[Row]) -> None:
+    def __init__(self, generation: int, rows: list[Row], sort_key: str) -> None:
         super().__init__()
         self.generation = generation
         self.rows = rows
+        #: the table sort the rows are in
+        self.sort_key = sort_key
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Once per process, after the first inbox load: what is alive then (the app, the
+    store's caches, the rows) lives on, so move it out of the collector's sight and no
+    full collection walks 10,000 orders again (100+ ms pauses, felt as lost keys)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def filter_rows(
@@ -173,37 +190,47 @@ class InboxScreen(Screen[None]):
     def reload(self) -> None:
         """Read the orders again (in a thread: the store reads files)."""
         self._generation += 1
-        self.load_orders(self._generation)
+        self.load_orders(self._generation, self.table.sort_key)
 
     @work(thread=True, group="inbox-load", exit_on_error=False)
-    def load_orders(self, generation: int) -> None:
+    def load_orders(self, generation: int, sort_key: str) -> None:
+        """The store's light rows (no pydantic record), made display rows and sorted here,
+        off the event loop; full records are read only for an order's detail or action."""
         app = self.cdtui
-        engine = app.engine
-        if engine is None:
+        store = app.store
+        if store is None:
             return
         try:
-            records = engine.orders()
+            orders = store.order_rows()
+            names = {i.id: i.name for i in store.integrations()}
         except CdtuiError as exc:
             app.call_from_thread(
                 app.notify, exc.message, title="Cannot read the orders", severity="error"
             )
             return
-        names = {i.id: i.name for i in app.integrations()}
         now = app.clock()
-        rows = [build_row(r, now, names.get(r.integration_id, r.integration_id)) for r in records]
-        self.post_message(OrdersLoaded(generation, rows))
+        with gc_paused():  # tens of thousands of small objects; nothing to collect
+            rows = [
+                build_row(o, now, names.get(o.integration_id, o.integration_id)) for o in orders
+            ]
+            rows.sort(key=lambda r: r.sort_key(sort_key))
+        self.post_message(OrdersLoaded(generation, rows, sort_key))
 
     def on_orders_loaded(self, message: OrdersLoaded) -> None:
         if message.generation < self._loaded_generation:
             return
+        first = self._loaded_generation < 0
         self._loaded_generation = message.generation
         rows = message.rows
-        rows.sort(key=lambda r: r.sort_key(self.table.sort_key))
+        if message.sort_key != self.table.sort_key:  # the sort changed meanwhile
+            rows.sort(key=lambda r: r.sort_key(self.table.sort_key))
         self._all = rows
         present = {r.order_id for r in rows}
         self.table.selected &= present
         self.table.empty_text = "No orders here. s syncs now, 0 shows every state, n connects."
         self.apply_filters()
+        if first:
+            self.call_after_refresh(_freeze_startup_objects)
 
     def apply_filters(self) -> None:
         rows = filter_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -21,8 +22,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cdtui.models import OrderRecord, State
+from cdtui.models import State
 from cdtui.tui import format as fmt
+
+if TYPE_CHECKING:
+    from cdtui.store import OrderRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,37 +96,36 @@ class Row:
 OPEN_STATES = (State.TO_SHIP, State.WAITING_ACCEPTANCE, State.LABEL_PENDING)
 
 
-def build_row(rec: OrderRecord, now: datetime, integration_name: str) -> Row:
-    order = rec.order
-    address = order.shipping_address or order.billing_address
-    due_at = fmt.deadline(rec)
-    ship_text, due = fmt.ship_by(due_at, now, open_=rec.state in OPEN_STATES)
-    ordered = order.purchased_at or order.created_at
-    state = fmt.state_label(rec)
-    if rec.attention:
+def build_row(order: OrderRow, now: datetime, integration_name: str) -> Row:
+    """The display row of an order (its store row: no pydantic record is needed)."""
+    due_at = order.ship_by
+    ship_text, due = fmt.ship_by(due_at, now, open_=order.state in OPEN_STATES)
+    ordered = order.ordered_at
+    state = fmt.state_label(order)
+    if order.attention:
         state = "! " + state
     cells = (
-        rec.reference,
-        fmt.channel_name(rec),
+        order.reference,
+        order.channel_name,
         fmt.short_datetime(ordered),
         ship_text,
-        fmt.customer(address),
-        fmt.destination(address),
-        fmt.items(rec),
+        order.customer,
+        fmt.destination_parts(order.country_code, order.postal_code, order.city),
+        fmt.items_summary(order.item_lines, order.item_quantity, order.item_title),
         state,
         integration_name,
     )
-    haystack = " ".join((rec.order_id, *cells)).casefold()
+    haystack = " ".join((order.order_id, *cells)).casefold()
     return Row(
-        order_id=rec.order_id,
-        integration_id=rec.integration_id,
-        channel_id=rec.channel_id,
-        state=rec.state,
+        order_id=order.order_id,
+        integration_id=order.integration_id,
+        channel_id=order.channel_id,
+        state=order.state,
         cells=cells,
         due=due,
-        attention=rec.attention is not None,
-        error=bool(rec.error),
-        labelled=rec.label is not None and rec.label.active,
+        attention=order.attention is not None,
+        error=bool(order.error),
+        labelled=order.labelled,
         haystack=haystack,
         ship_ts=due_at.timestamp() if due_at else _FAR,
         date_ts=ordered.timestamp() if ordered else 0.0,
