@@ -489,9 +489,12 @@ class LabelService:
         rec = self.store.order(order_id)
         if rec.claim is not None:
             left_behind = rec.claim
+            # only a purchase nobody is working on any more is ours to finish and report;
+            # a live claim's label belongs to the process that holds it
+            stale = not claim_is_live(left_behind, now=self.now(), me=self.me)
             rec = await self.reconcile(rec)
             adopted = rec.label
-            if adopted is not None and adopted.external_reference_id == (
+            if stale and adopted is not None and adopted.external_reference_id == (
                 left_behind.external_reference_id
             ):
                 # an interrupted purchase of this very label: it is done now

@@ -13,7 +13,7 @@ import pytest
 from enginekit import Clock, read_file
 
 from cdtui.engine import Engine
-from cdtui.errors import AnnouncementFailed, ConfigError, UsageError
+from cdtui.errors import AnnouncementFailed, CdtuiError, ConfigError, UsageError
 from cdtui.labels import HOST, build_announce_payload
 from cdtui.models import Carrier, LabelClaim, OrderRecord, PushStatus, State
 from cdtui.sandbox import data
@@ -282,6 +282,26 @@ async def test_a_live_claim_of_another_process_is_respected(
     clock.advance(minutes=11)
     await connected.sync()
     assert connected.order(rec.order_id).state == State.TO_SHIP
+
+
+async def test_a_label_another_process_is_finishing_is_not_reported_as_ours(
+    connected: Engine, sandbox: SandboxServer, clock: Clock
+) -> None:
+    """Two operators: the second must not report the first one's label as its own."""
+    rec = (await _to_ship(connected))[0]
+    await connected.create_label(rec.order_id)
+    label = connected.order(rec.order_id).label
+    assert label is not None
+    # the other process has saved its label and still holds the order (push in flight)
+    live = LabelClaim(
+        owner=f"{HOST}:{os.getppid()}:other",
+        at=clock(),
+        external_reference_id=label.external_reference_id,
+    )
+    connected.store.update_order(rec.order_id, lambda r: r.model_copy(update={"claim": live}))
+    with pytest.raises(CdtuiError):
+        await connected.create_label(rec.order_id)
+    assert len(_shipments(sandbox, rec.order_id)) == 1
 
 
 async def test_timeout_on_announce_does_not_buy_twice(
