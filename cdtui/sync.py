@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from cdtui.errors import (
     BadCredentials,
     CdtuiError,
@@ -38,6 +36,7 @@ from cdtui.errors import (
     Unavailable,
 )
 from cdtui.models import Integration, Order, OrderRecord, PushStatus, State
+from cdtui.store import compact_order
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine
@@ -102,40 +101,9 @@ def import_window(integ: Integration, now: datetime) -> tuple[datetime, bool]:
     return start, False
 
 
-_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
-_set_attr = object.__setattr__
-
-
-def _all(model: BaseModel) -> set[str]:
-    cls = type(model)
-    full = _ALL_FIELDS.get(cls)
-    if full is None:
-        full = _ALL_FIELDS[cls] = set(cls.model_fields)
-    return full
-
-
-def compact(order: Order) -> None:
-    """Make every model of a fetched order share one "all fields set" set per class.
-
-    Pydantic keeps in each instance the set of fields its input held: ~15 sets per
-    order, about 40 % of a fetched order's memory (55 MB at 10,000 orders). cdtui
-    never dumps orders with ``exclude_unset``, so declaring every field set changes
-    nothing it uses, and the shared set stays exact when a field is assigned (its
-    name is already in it). Records read back from the store look the same. The walk
-    is spelled out because it runs for every order of an import.
-    """
-    key, known, put = "__pydantic_fields_set__", _ALL_FIELDS, _set_attr
-    put(order, key, known.get(type(order)) or _all(order))
-    for part in (order.sales_channel, order.billing_address, order.total_price):
-        if part is not None:
-            put(part, key, known.get(type(part)) or _all(part))
-    for line in order.lines:
-        put(line, key, known.get(type(line)) or _all(line))
-        for part in (line.offer, line.selling_price, line.delivery, line.shipping_address):
-            if part is not None:
-                put(part, key, known.get(type(part)) or _all(part))
-        for parcel in line.parcels:
-            put(parcel, key, known.get(type(parcel)) or _all(parcel))
+#: shares each fetched order's "fields set" sets (memory), in the store's own walk, so
+#: the store sees the order as done and does not walk it again when it caches it
+compact = compact_order
 
 
 @contextlib.contextmanager

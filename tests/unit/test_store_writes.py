@@ -1,0 +1,183 @@
+"""The store's write path: serialisation, several files written at once, failures."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cdtui.store as store_mod
+from cdtui.errors import StoreError
+from cdtui.models import (
+    LabelClaim,
+    LabelInfo,
+    Order,
+    OrderRecord,
+    PushStatus,
+    State,
+    TrackingEvent,
+    TrackingPush,
+    derive_state,
+)
+from cdtui.store import Store, compact_order, shard_index
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def order(order_id: str, **extra: Any) -> Order:
+    return Order.model_validate(
+        {
+            "orderId": order_id,
+            "reference": f"REF-{order_id}",
+            "salesChannel": {"id": "CDISFR", "name": "Cdiscount"},
+            "purchasedAt": "2026-11-26T09:58:02.120000+02:00",
+            "createdAt": "2026-11-26T09:58:02Z",
+            "updatedAt": "2026-11-26T10:12:40.5Z",
+            "shippedAtMax": "2026-11-28T23:59:59",  # naive, as a sloppy API may send
+            "status": "InPreparation",
+            "billingAddress": {"firstName": "Zoë", "lastName": "Ørsted", "city": "Aarhus"},
+            "totalPrice": {"offerPrice": 34.8, "sellingPrice": "1E+2"},
+            "lines": [
+                {
+                    "orderLineId": 1,
+                    "status": "InPreparation",
+                    "quantity": 2,
+                    "offer": {"sellerProductId": "SKU-1", "supplyMode": "Seller"},
+                    "sellingPrice": {"unitSalesPrice": "0.10", "shippingCost": 4.9},
+                    "delivery": {"shippedAtMax": "2026-11-28T12:00:00-03:30"},
+                    "shippingAddress": {"firstName": "Camille", "addressLine1": 'a "quoted" \\'},
+                    "parcels": [{"parcelNumber": "P1", "carrierName": "Colissimo"}],
+                }
+            ],
+            **extra,
+        }
+    )
+
+
+def full_record(order_id: str) -> OrderRecord:
+    return OrderRecord(
+        order_id=order_id,
+        integration_id="1",
+        seller_id="98979",
+        order=order(order_id),
+        state=State.LABELLED,
+        attention="look",
+        label=LabelInfo(
+            external_reference_id="cdtui-98979-A",
+            shipment_id="shp-1",
+            weight_kg=Decimal("1.250"),
+            created_at=NOW,
+        ),
+        claim=LabelClaim(owner="host:1:x", at=NOW, external_reference_id="cdtui-98979-A"),
+        push=TrackingPush(
+            status=PushStatus.FAILED,
+            carrier_name="Colissimo",
+            parcel_number="6A1",
+            line_ids=["1"],
+            next_attempt_at=NOW.astimezone(timezone(timedelta(hours=5, minutes=45))),
+        ),
+        tracking_events=[TrackingEvent(event_at=NOW, status_code="delivered")],
+        tracking_refreshed_at=NOW,
+        first_seen_at=NOW,
+    )
+
+
+def test_documents_are_the_bytes_pydantic_would_write() -> None:
+    """The store serialises with orjson; the result must not differ from pydantic's."""
+    rec = full_record("A")
+    order_json = store_mod._order_json(rec.order)
+    assert order_json == rec.order.model_dump_json().encode()
+    record_json = store_mod._record_json(rec, order_json)
+    local = rec.model_dump_json(exclude={"order"}).encode()
+    assert record_json == local[:-1] + b',"order":' + order_json + b"}"
+    assert OrderRecord.model_validate_json(record_json) == rec
+    compact_order(rec.order)  # shared field sets serialise the same
+    assert store_mod._order_json(rec.order) == order_json
+
+
+def test_a_compacted_order_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = full_record("A")
+    compact_order(rec.order)
+    walked: list[object] = []
+    real = store_mod._share
+    monkeypatch.setattr(store_mod, "_share", lambda m: (walked.append(m), real(m)))
+    store_mod._share_fields_sets(rec)
+    assert rec.order not in walked and rec.label in walked
+    line = rec.order.lines[0]
+    assert line.offer.__pydantic_fields_set__ is store_mod._ALL_FIELDS[type(line.offer)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path, clock=lambda: NOW, shards=8)
+
+
+def ids_over_shards(count: int, shards: int = 8) -> list[str]:
+    ids = [f"O{i}" for i in range(count)]
+    assert len({shard_index(i, shards) for i in ids}) == shards
+    return ids
+
+
+def test_an_import_writes_every_file_and_fsyncs_each(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
+    ids = ids_over_shards(80)
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    result = store.upsert_orders(integ, "98979", [order(i) for i in ids])
+    assert result.imported == 80
+    assert len(synced) >= 8 + 1  # every order file, then its folder
+    files = sorted((tmp_path / "data" / "orders" / integ).iterdir())
+    assert [f.name for f in files] == [f"{i:03d}.json" for i in range(8)]
+    fresh = Store(tmp_path)
+    assert sorted(r.order_id for r in fresh.orders()) == sorted(ids)
+    # a parcel on the merchant's line: not to ship; the stored state is the derived one
+    assert {(r.state, r.attention) for r in fresh.orders()} == {(State.NOT_SHIPPABLE, None)}
+    assert all((r.state, r.attention) == derive_state(r) for r in fresh.orders())
+    # the cached records and rows of this process agree with the files
+    assert [r.order_id for r in store.orders()] == [r.order_id for r in fresh.orders()]
+    rows = getattr(store, "order_rows", None)
+    if rows is not None:
+        assert [r.order_id for r in rows()] == [r.order_id for r in fresh.orders()]
+    before = {f: f.stat().st_mtime_ns for f in files}
+    assert store.upsert_orders(integ, "98979", [order(i) for i in ids]).unchanged == 80
+    assert {f: f.stat().st_mtime_ns for f in files} == before
+
+
+def test_one_file_failing_among_several(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The others are written, the failed one keeps its old content, nothing is lost."""
+    integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
+    ids = ids_over_shards(40)
+    store.upsert_orders(integ, "98979", [order(i) for i in ids[:8]])
+    bad = shard_index(ids[8], 8)
+    bad_path = tmp_path / "data" / "orders" / integ / f"{bad:03d}.json"
+    old_bytes = bad_path.read_bytes() if bad_path.exists() else None
+    real = store_mod.atomic_write
+
+    def failing(path: Path, data: bytes, **kw: Any) -> None:
+        if path == bad_path:
+            raise OSError(28, "No space left on device")
+        real(path, data, **kw)
+
+    monkeypatch.setattr(store_mod, "atomic_write", failing)
+    with pytest.raises(StoreError, match="No space left"):
+        store.upsert_orders(integ, "98979", [order(i) for i in ids])
+    monkeypatch.undo()
+    assert (bad_path.read_bytes() if bad_path.exists() else None) == old_bytes
+    assert not list(bad_path.parent.glob(".*.tmp"))
+    in_bad = {i for i in ids[8:] if shard_index(i, 8) == bad}
+    for source in (store, Store(tmp_path)):
+        stored = {r.order_id for r in source.orders()}
+        assert stored == set(ids) - in_bad
+    # the next sync brings the rest, once
+    result = store.upsert_orders(integ, "98979", [order(i) for i in ids])
+    assert result.imported == len(in_bad) and result.unchanged == len(ids) - len(in_bad)
+    assert sorted(r.order_id for r in Store(tmp_path).orders()) == sorted(ids)
