@@ -23,6 +23,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from cdtui import logging_setup
@@ -104,6 +105,18 @@ class CdtuiApp(App[int]):
         self._ticker_started = False
 
     # ------------------------------------------------------------ start
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts show API details and user input verbatim: no markup unless asked."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         if self.console.color_system in ("standard", "windows"):

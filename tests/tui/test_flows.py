@@ -264,3 +264,25 @@ async def test_search_filters_as_you_type(synced_home: Path) -> None:
         await wait_for(pilot, lambda: [r.order_id for r in table.rows] == [target.order_id])
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: len(table.rows) > 1)
+
+
+async def test_text_from_users_and_apis_is_shown_verbatim(synced_home: Path) -> None:
+    """Square brackets in a shop name or an API message are text, not markup."""
+    store = Store(synced_home)
+    integ = store.integrations()[0]
+    store.update_integration(integ.id, lambda i: i.model_copy(update={"name": "Shop [/b] [x]"}))
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        app.notify("to_address[name]: This field is required [/bold]", severity="error")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntegrationsScreen))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntegrationSettingsScreen))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmationModal))
+        body = app.screen.query_one("#confirm-body", Static)
+        assert "Shop [/b] [x]" in str(body.render())
+        await pilot.press("n")
+        await pilot.pause()
+    assert Store(synced_home).integrations()[0].name == "Shop [/b] [x]"

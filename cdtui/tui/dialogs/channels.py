@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import SelectionList, Static
+from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
 from cdtui.errors import CdtuiError
 from cdtui.models import Subscription
+from cdtui.tui.widgets.plain import Static
 
 ALL = "__all__"
 ALL_LABEL = "All sales channels"
@@ -79,7 +81,7 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
             label = sub.label if sub.active else f"{sub.label} (inactive)"
             chosen = not all_selected and sub.sales_channel_id in self._current
             options.append(
-                Selection(f"{label}  [{sub.sales_channel_id}]", sub.sales_channel_id, chosen)
+                Selection(Text(f"{label}  [{sub.sales_channel_id}]"), sub.sales_channel_id, chosen)
             )
         listing.add_options(options)
         status.update(f"{len(subscriptions)} channel(s). All sales channels is the default.")

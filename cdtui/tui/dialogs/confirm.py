@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from cdtui.tui.widgets.plain import Static
 
 
 class ConfirmationModal(ModalScreen[bool]):
@@ -24,11 +26,11 @@ class ConfirmationModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog confirm"):
-            yield Static(self._title, classes="dialog-title")
-            yield Static(self._body, id="confirm-body", classes="dialog-body")
+            yield Static(self._title, classes="dialog-title", markup=False)
+            yield Static(self._body, id="confirm-body", classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._yes} [y]", id="yes", variant="error", compact=True)
-                yield Button(f"{self._no} [n]", id="no", compact=True)
+                yield Button(f"{self._yes} \\[y]", id="yes", variant="error", compact=True)
+                yield Button(f"{self._no} \\[n]", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

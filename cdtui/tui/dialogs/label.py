@@ -14,12 +14,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, ShippingOption
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.plain import Label, Static, add_row
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def option_row(opt: ShippingOption) -> Table:
     row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     row.add_column(width=14, no_wrap=True, overflow="ellipsis")
     row.add_column(width=10, justify="right", no_wrap=True)
-    row.add_row(
+    add_row(
+        row,
         opt.name,
         opt.carrier_name or opt.carrier_code or "",
         fmt.money(opt.price, opt.currency or "EUR") or "—",

@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from cdtui.models import OrderRecord, State
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.plain import Static, add_row
 
 
 def can_label(rec: OrderRecord) -> bool:
@@ -41,18 +41,20 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     head.add_column()
     ship_text, due = fmt.ship_by(fmt.deadline(rec), now, open_=rec.state == State.TO_SHIP)
     due_style = {fmt.Due.OVERDUE: "bold red", fmt.Due.TODAY: "bold yellow"}.get(due, "")
-    head.add_row("State", Text(fmt.state_label(rec), style="bold"))
+    add_row(head, "State", Text(fmt.state_label(rec), style="bold"))
     if rec.attention:
-        head.add_row("Attention", Text(rec.attention, style="bold red"))
+        add_row(head, "Attention", Text(rec.attention, style="bold red"))
     if rec.error:
-        head.add_row("Last error", Text(rec.error, style="red"))
-    head.add_row("Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
-    head.add_row("Order id", rec.order_id)
-    head.add_row("Ordered", fmt.full_datetime(order.purchased_at or order.created_at))
-    head.add_row(
-        "Ship by", Text(f"{fmt.full_datetime(fmt.deadline(rec))}  {ship_text}", style=due_style)
+        add_row(head, "Last error", Text(rec.error, style="red"))
+    add_row(head, "Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
+    add_row(head, "Order id", rec.order_id)
+    add_row(head, "Ordered", fmt.full_datetime(order.purchased_at or order.created_at))
+    add_row(
+        head,
+        "Ship by",
+        Text(f"{fmt.full_datetime(fmt.deadline(rec))}  {ship_text}", style=due_style),
     )
-    head.add_row("Total", fmt.money(order.total_price.selling_price, order.currency_code))
+    add_row(head, "Total", fmt.money(order.total_price.selling_price, order.currency_code))
 
     lines = Table(title="Lines", title_justify="left", expand=True, show_edge=False)
     lines.add_column("Qty", justify="right", width=4)
@@ -64,7 +66,8 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
         status = ln.status or ""
         if not ln.merchant_ships:
             status += f" ({ln.offer.supply_mode})"
-        lines.add_row(
+        add_row(
+            lines,
             str(ln.quantity),
             ln.offer.product_title or "",
             ln.sku or "",
@@ -78,33 +81,33 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     label.add_column(style="bold", no_wrap=True)
     label.add_column()
     if rec.label is None:
-        label.add_row("Label", "none yet")
+        add_row(label, "Label", "none yet")
     else:
         info = rec.label
-        label.add_row("Carrier", info.carrier_name or info.carrier_code or "")
-        label.add_row("Tracking", info.tracking_number or "")
+        add_row(label, "Carrier", info.carrier_name or info.carrier_code or "")
+        add_row(label, "Tracking", info.tracking_number or "")
         if info.tracking_url:
-            label.add_row("Tracking URL", info.tracking_url)
+            add_row(label, "Tracking URL", info.tracking_url)
         if info.shipping_option_code:
-            label.add_row("Option", f"{info.shipping_option_code} · {fmt.weight(info.weight_kg)}")
+            add_row(label, "Option", f"{info.shipping_option_code} · {fmt.weight(info.weight_kg)}")
         if info.label_path:
-            label.add_row("Saved at", info.label_path)
+            add_row(label, "Saved at", info.label_path)
         if info.cancel_status:
-            label.add_row("Cancellation", f"{info.cancel_status} {info.cancel_message or ''}")
+            add_row(label, "Cancellation", f"{info.cancel_status} {info.cancel_message or ''}")
     if rec.push is not None:
         push = rec.push
         text = f"{push.status.value} · {push.carrier_name} {push.parcel_number}"
         if push.last_error:
             text += f" · {push.last_error}"
-        label.add_row("Marketplace update", text)
+        add_row(label, "Marketplace update", text)
 
     events = Table(title="Tracking events", title_justify="left", expand=True, show_edge=False)
     events.add_column("When", no_wrap=True)
     events.add_column("Status", no_wrap=True)
     events.add_column("Description", ratio=1)
     for event in sorted(rec.tracking_events, key=lambda e: e.event_at, reverse=True):
-        events.add_row(
-            fmt.full_datetime(event.event_at), event.status_code, event.status_description
+        add_row(
+            events, fmt.full_datetime(event.event_at), event.status_code, event.status_description
         )
     parts: list[object] = [
         head,

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input
 
 from cdtui.errors import (
     BadCredentials,
@@ -23,6 +23,7 @@ from cdtui.errors import (
 from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
 from cdtui.tui.messages import IntegrationsChanged
 from cdtui.tui.widgets.form import FormField
+from cdtui.tui.widgets.plain import Label, Static
 
 if TYPE_CHECKING:
     from cdtui.tui.app import CdtuiApp

@@ -9,7 +9,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+
+from cdtui.tui.widgets.plain import Static
 
 #: keys handled by widgets themselves, worth telling the user about
 EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, State
@@ -35,6 +35,7 @@ from cdtui.tui.messages import (
     RunSummary,
 )
 from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
+from cdtui.tui.widgets.plain import Label, Static
 from cdtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input
 
 from cdtui.errors import CdtuiError, NotFoundLocally
 from cdtui.models import Integration
@@ -18,6 +18,7 @@ from cdtui.tui.dialogs.label import parse_weight
 from cdtui.tui.messages import IntegrationsChanged
 from cdtui.tui.screens.connect import check_name
 from cdtui.tui.widgets.form import FormField
+from cdtui.tui.widgets.plain import Label, Static
 
 if TYPE_CHECKING:
     from cdtui.tui.app import CdtuiApp

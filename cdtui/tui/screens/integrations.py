@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from cdtui.models import Integration, State
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.channels import describe_channels
 from cdtui.tui.messages import IntegrationsChanged, SyncFinished
+from cdtui.tui.widgets.plain import Static
 from cdtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class IntegrationsScreen(Screen[None]):
                 elif integ.last_sync_at is None:
                     health = Text("not synced yet", style="dim")
                 table.add_row(
-                    integ.name,
+                    Text(integ.name),
                     integ.seller_id,
                     health,
                     str(counts.get(State.TO_SHIP.value, 0)),

@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
+
+from cdtui.tui.widgets.plain import Static
 
 
 class ProblemScreen(Screen[None]):

@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Footer, Input
 
 from cdtui.config import Settings, save_settings
 from cdtui.errors import BadCredentials, CdtuiError, TimedOut, Unavailable
 from cdtui.tui.dialogs.label import parse_weight
 from cdtui.tui.widgets.form import FormField
+from cdtui.tui.widgets.plain import Static
 
 if TYPE_CHECKING:
     from cdtui.tui.app import CdtuiApp

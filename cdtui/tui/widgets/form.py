@@ -7,7 +7,9 @@ from collections.abc import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input
+
+from cdtui.tui.widgets.plain import Label, Static
 
 Validate = Callable[[str], str | None]
 

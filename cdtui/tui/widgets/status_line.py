@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual.widgets import Static
+
+from cdtui.tui.widgets.plain import Static
 
 if TYPE_CHECKING:
     from cdtui.tui.app import CdtuiApp
