@@ -570,6 +570,16 @@ def _seller_order(request: Request, world: World, seller_id: str) -> OrderRec:
     return rec
 
 
+async def _order_post(request: Request, world: World, seller_id: str) -> tuple[OrderRec, Any]:
+    """The seller's order named in the path and the JSON body posted to it (404, 415, 400)."""
+    rec = _seller_order(request, world, seller_id)
+    _require_json_type(request)
+    body = await _json_body(
+        request, lambda msg: problem(request, 400, "Bad Request", msg, errors={"body": [msg]})
+    )
+    return rec, body
+
+
 @endpoint("octopia")
 async def get_order(request: Request, world: World, seller_id: Principal) -> Response:
     assert seller_id is not None
@@ -623,11 +633,7 @@ def _check_parcels(body: Any) -> tuple[list[dict[str, Any]], dict[str, list[str]
 @endpoint("octopia")
 async def post_shipments(request: Request, world: World, seller_id: Principal) -> Response:
     assert seller_id is not None
-    rec = _seller_order(request, world, seller_id)
-    _require_json_type(request)
-    body = await _json_body(
-        request, lambda msg: problem(request, 400, "Bad Request", msg, errors={"body": [msg]})
-    )
+    rec, body = await _order_post(request, world, seller_id)
     with world.lock:
         world.shipment_posts.append((rec.order_id, body))
         parcels, errors = _check_parcels(body)
@@ -746,11 +752,7 @@ def _apply_shipments(
 @endpoint("octopia")
 async def post_approval(request: Request, world: World, seller_id: Principal) -> Response:
     assert seller_id is not None
-    rec = _seller_order(request, world, seller_id)
-    _require_json_type(request)
-    body = await _json_body(
-        request, lambda msg: problem(request, 400, "Bad Request", msg, errors={"body": [msg]})
-    )
+    rec, body = await _order_post(request, world, seller_id)
     with world.lock:
         world.approval_posts.append((rec.order_id, body))
         value = None
