@@ -36,6 +36,13 @@ def problem(status: int, detail: str) -> httpx.Response:
     )
 
 
+def tokens(*access_tokens: str) -> list[httpx.Response]:
+    """Successive token answers, each valid for two hours."""
+    return [
+        httpx.Response(200, json={"access_token": t, "expires_in": 7200}) for t in access_tokens
+    ]
+
+
 # ---------------------------------------------------------------- token
 
 
@@ -56,12 +63,7 @@ async def test_token_is_fetched_once_and_sent_with_seller_id(router, token_route
 
 
 async def test_token_is_renewed_before_it_expires(router, token_route, octopia, clock):
-    token_route.mock(
-        side_effect=[
-            httpx.Response(200, json={"access_token": "tok-1", "expires_in": 7200}),
-            httpx.Response(200, json={"access_token": "tok-2", "expires_in": 7200}),
-        ]
-    )
+    token_route.mock(side_effect=tokens("tok-1", "tok-2"))
     route = router.get(f"{OCTOPIA_URL}/carriers").mock(return_value=httpx.Response(200, json=[]))
     await octopia.carriers(SELLER)
     clock.now += 7200 - 61  # still valid: reused
@@ -77,12 +79,7 @@ async def test_token_is_renewed_before_it_expires(router, token_route, octopia, 
 
 
 async def test_401_renews_the_token_once_and_retries(router, token_route, octopia):
-    token_route.mock(
-        side_effect=[
-            httpx.Response(200, json={"access_token": "tok-old", "expires_in": 7200}),
-            httpx.Response(200, json={"access_token": "tok-new", "expires_in": 7200}),
-        ]
-    )
+    token_route.mock(side_effect=tokens("tok-old", "tok-new"))
     route = router.get(f"{OCTOPIA_URL}/sellers").mock(
         side_effect=[
             httpx.Response(401),
@@ -152,12 +149,7 @@ async def test_concurrent_calls_share_one_token_request(router, token_route, oct
 
 
 async def test_concurrent_401s_renew_the_token_once(router, token_route, octopia):
-    token_route.mock(
-        side_effect=[
-            httpx.Response(200, json={"access_token": "tok-old", "expires_in": 7200}),
-            httpx.Response(200, json={"access_token": "tok-new", "expires_in": 7200}),
-        ]
-    )
+    token_route.mock(side_effect=tokens("tok-old", "tok-new"))
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.headers["Authorization"] == "Bearer tok-old":
