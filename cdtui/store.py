@@ -449,6 +449,13 @@ def _record_json(rec: OrderRecord, order_json: bytes) -> bytes:
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
+def _all_fields(cls: type[BaseModel]) -> set[str]:
+    full = _ALL_FIELDS.get(cls)
+    if full is None:
+        full = _ALL_FIELDS[cls] = set(cls.model_fields)
+    return full
+
+
 def _share(model: BaseModel | None) -> None:
     if model is None:
         return
@@ -792,16 +799,22 @@ class _Shard:
             for oid, doc_json in self._staged[2].items()
         }
 
-    def put(self, entries: dict[str, tuple[bytes, OrderRecord, bytes]]) -> None:
-        """Stage orders as (record JSON, record, order digest); written at the lock's end."""
+    def put(self, entries: dict[str, tuple[bytes, OrderRecord, bytes | None]]) -> None:
+        """Stage orders as (record JSON, record, order digest or ``None`` when not
+        computed yet); written at the lock's end."""
         records, digests = self.view()
         staged_json = self._staged[2] if self._staged is not None else {}
-        for _, rec, _ in entries.values():
+        new_digests = dict(digests)
+        for oid, (_, rec, digest) in entries.items():
             _share_fields_sets(rec)
+            if digest is None:
+                new_digests.pop(oid, None)  # computed from the record when next compared
+            else:
+                new_digests[oid] = digest
         self.table.put_many({oid: orjson.Fragment(e[0]) for oid, e in entries.items()})
         self._staged = (
             {**records, **{oid: e[1] for oid, e in entries.items()}},
-            {**digests, **{oid: e[2] for oid, e in entries.items()}},
+            new_digests,
             {**staged_json, **{oid: e[0] for oid, e in entries.items()}},
         )
 
@@ -1261,19 +1274,28 @@ class Store:
         result: UpsertResult,
     ) -> None:
         stored, digests = shard.view()
-        entries: dict[str, tuple[bytes, OrderRecord, bytes]] = {}
+        entries: dict[str, tuple[bytes, OrderRecord, bytes | None]] = {}
+        all_set = _ALL_FIELDS.get(OrderRecord) or _all_fields(OrderRecord)
         for order_id, order in batch.items():
             order_json = _order_json(order)
-            digest = _digest(order_json)
             old = stored.get(order_id)
+            digest: bytes | None
             if old is not None:
+                digest = _digest(order_json)
                 known = digests.get(order_id)
                 if known is None:  # first comparison since the file was read
                     known = digests[order_id] = _digest(_order_json(old.order))
                 if known == digest:
                     result.unchanged += 1
                     continue
-            if old is None:
+                rec = old.model_copy(update={"order": order})
+                result.updated += 1
+            else:
+                # A new order: no digest yet (computed from the stored order, as for a
+                # file just read, if a later batch brings it again — most never come
+                # back), and every field declared set, as in a record read back from
+                # its file (one shared set instead of one per record).
+                digest = None
                 rec = OrderRecord(
                     order_id=order_id,
                     integration_id=shard.integration_id,
@@ -1281,10 +1303,8 @@ class Store:
                     order=order,
                     first_seen_at=now,
                 )
+                object.__setattr__(rec, "__pydantic_fields_set__", all_set)
                 result.imported += 1
-            else:
-                rec = old.model_copy(update={"order": order})
-                result.updated += 1
             # straight into the fields (no pydantic assignment hook: these are plain
             # values of the declared types, and every field is already marked set)
             fields = rec.__dict__

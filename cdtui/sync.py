@@ -52,6 +52,9 @@ REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_CONCURRENCY = 8
 #: readings of the pages before an import is declared incomplete (see ``_import``)
 MAX_PASSES = 3
+#: an import that stores at least this many orders freezes the collector's view of
+#: memory afterwards (see ``_freeze_after_import``)
+FREEZE_AFTER = 1000
 _FATAL = (DelegationMissing, BadCredentials, Unavailable, TimedOut)
 _MIN_DT = datetime.min
 
@@ -123,6 +126,26 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _freeze_after_import() -> None:
+    """Move everything alive now out of the cyclic collector's sight (``gc.freeze()``).
+
+    Called at the end of a large import, while the collector is still paused. The
+    orders just stored are long-lived cache entries; otherwise the first full
+    collection after the import walks all of them (~0.1 s at 10,000 orders, a sixth
+    of the time spent fetching them), and every later full collection again.
+
+    Trade-off: frozen objects are never examined by the cyclic collector again.
+    Reference counting still frees every acyclic one when it is dropped — records,
+    orders and their dicts are acyclic, so replacing or removing them frees them as
+    before. Only a reference *cycle* alive at this moment and dropped later would stay
+    in memory until the process ends: the few long-lived client objects, and at most
+    the last page's HTTP garbage (each page's young cycles are collected as it
+    arrives). That bounded cost, once per large import, is the price of never walking
+    the store's caches again; small syncs (the usual incremental ones) do not freeze.
+    """
+    gc.freeze()
 
 
 def _newer(a: Order, b: Order) -> bool:
@@ -248,6 +271,8 @@ class SyncRunner:
         if found:
             result = self.engine.store.upsert_orders(integ.id, integ.seller_id, found.values())
             report.imported, report.updated = result.imported, result.updated
+            if result.imported + result.updated >= FREEZE_AFTER:
+                _freeze_after_import()
         for order_id, reason in skipped.items():
             log.warning("integration %s: unreadable order %s: %s", integ.id, order_id, reason)
         if skipped:

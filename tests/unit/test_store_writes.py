@@ -181,3 +181,30 @@ def test_one_file_failing_among_several(
     result = store.upsert_orders(integ, "98979", [order(i) for i in ids])
     assert result.imported == len(in_bad) and result.unchanged == len(ids) - len(in_bad)
     assert sorted(r.order_id for r in Store(tmp_path).orders()) == sorted(ids)
+
+
+def test_imported_records_match_the_files_and_later_changes_are_seen(store: Store) -> None:
+    """New orders are cached without a digest and with every field declared set (as if
+    read back from the file): the cache equals a fresh read, an unchanged repeat writes
+    nothing and a changed one is stored."""
+    integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
+    ids = ids_over_shards(40)
+    fetched = [order(i) for i in ids]
+    for o in fetched:
+        compact_order(o)
+    assert store.upsert_orders(integ, "98979", fetched).imported == 40
+    cached = {r.order_id: r for r in store.orders()}
+    fresh = {r.order_id: r for r in Store(store.home).orders()}
+    assert cached == fresh
+    full = store_mod._ALL_FIELDS[OrderRecord]
+    assert all(r.__pydantic_fields_set__ is full for r in cached.values())
+    assert all(
+        r.model_dump(exclude_unset=True) == fresh[oid].model_dump(exclude_unset=True)
+        for oid, r in cached.items()
+    )
+    again = store.upsert_orders(integ, "98979", [order(i) for i in ids])
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 40)
+    changed = order(ids[3], status="Shipped")
+    assert store.upsert_orders(integ, "98979", [changed, order(ids[4])]).updated == 1
+    assert Store(store.home).order(ids[3]).order.status == "Shipped"
+    assert store.upsert_orders(integ, "98979", [changed]).unchanged == 1
