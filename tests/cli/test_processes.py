@@ -56,7 +56,8 @@ def test_processes_killed_at_random_instants_leave_no_duplicate_and_no_lost_trac
 ) -> None:
     rng = random.Random(1234)
     ids = to_ship(ready)
-    sandbox.world.faults.update({"latency_ms": 15})
+    # slow enough answers that most runs are still busy when the kill comes
+    sandbox.world.faults.update({"latency_ms": 40})
     kills = 0
     for i in range(24):
         batch = ids[(i * 2) % len(ids) : (i * 2) % len(ids) + 3]
