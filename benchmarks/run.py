@@ -514,13 +514,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cdtui benchmarks — {info}", flush=True)
     began = time.perf_counter()
     rows: list[Row] = []
-    with sandbox_process(orders=args.orders, seed=0) as url:
-        rows += asyncio.run(bench_import_and_noop(url, args.orders, args.rounds))
-        rows.append(bench_memory(url))
-        if args.quick:
-            rows.append(row("bulk labels", "≥ 90 %, 0 × 429", "skipped (--quick)", None))
-        else:
-            rows += asyncio.run(bench_bulk_labels(url, BULK_LABELS))
+    # every data folder of this run lives under one temporary folder, removed at the end
+    with tempfile.TemporaryDirectory(prefix="cdtui-bench-") as root:
+        tempfile.tempdir = root
+        try:
+            with sandbox_process(orders=args.orders, seed=0) as url:
+                rows += asyncio.run(bench_import_and_noop(url, args.orders, args.rounds))
+                rows.append(bench_memory(url))
+                if args.quick:
+                    rows.append(row("bulk labels", "≥ 90 %, 0 × 429", "skipped (--quick)", None))
+                else:
+                    rows += asyncio.run(bench_bulk_labels(url, BULK_LABELS))
+        finally:
+            tempfile.tempdir = None
     rows += inbox_rows(args.orders)
     seconds = time.perf_counter() - began
     print(table(rows))
