@@ -494,8 +494,10 @@ class LabelService:
             stale = not claim_is_live(left_behind, now=self.now(), me=self.me)
             rec = await self.reconcile(rec)
             adopted = rec.label
-            if stale and adopted is not None and adopted.external_reference_id == (
-                left_behind.external_reference_id
+            if (
+                stale
+                and adopted is not None
+                and adopted.external_reference_id == (left_behind.external_reference_id)
             ):
                 # an interrupted purchase of this very label: it is done now
                 return self.outcome_of(rec)

@@ -267,9 +267,7 @@ class Order(_Api):
 
     @property
     def all_lines_cancelled(self) -> bool:
-        return bool(self.lines) and all(
-            ln.status == OrderStatus.CANCELLED for ln in self.lines
-        )
+        return bool(self.lines) and all(ln.status == OrderStatus.CANCELLED for ln in self.lines)
 
 
 # ---------------------------------------------------------------- Sendcloud
