@@ -1255,28 +1255,37 @@ class Store:
         with self._locked():
             self._require_integration(integration_id)
             count = self._shard_count()
-            groups: dict[int, dict[str, Order]] = {}
+            latest: dict[str, Order] = {}
             for order in orders:  # a repeated order (paging overlap): the last one wins
-                groups.setdefault(shard_index(order.order_id, count), {})[order.order_id] = order
+                latest[order.order_id] = order
             now = self._clock()
             with gc_paused():
-                for index, batch in groups.items():
-                    shard = self._shard(integration_id, index)
-                    self._upsert_shard(shard, seller_id, batch, now, result)
+                self._upsert(integration_id, seller_id, latest, count, now, result)
         return result
 
-    def _upsert_shard(
+    def _upsert(
         self,
-        shard: _Shard,
+        integration_id: str,
         seller_id: str,
         batch: dict[str, Order],
+        count: int,
         now: datetime,
         result: UpsertResult,
     ) -> None:
-        stored, digests = shard.view()
-        entries: dict[str, tuple[bytes, OrderRecord, bytes | None]] = {}
+        """Each order is serialised and recorded in the order the batch brought it
+        (as fetched, so mostly as it lies in memory), then staged shard by shard.
+        Walking the orders shard by shard jumped all over the heap: at 10,000
+        fetched orders, the order's JSON took ~16 us instead of ~9 us."""
+        views: dict[int, tuple[_Shard, dict[str, OrderRecord], dict[str, bytes]]] = {}
+        staged: dict[int, dict[str, tuple[bytes, OrderRecord, bytes | None]]] = {}
         all_set = _ALL_FIELDS.get(OrderRecord) or _all_fields(OrderRecord)
         for order_id, order in batch.items():
+            index = shard_index(order_id, count)
+            view = views.get(index)
+            if view is None:
+                shard = self._shard(integration_id, index)
+                view = views[index] = (shard, *shard.view())
+            shard, stored, digests = view
             order_json = _order_json(order)
             old = stored.get(order_id)
             digest: bytes | None
@@ -1298,7 +1307,7 @@ class Store:
                 digest = None
                 rec = OrderRecord(
                     order_id=order_id,
-                    integration_id=shard.integration_id,
+                    integration_id=integration_id,
                     seller_id=seller_id,
                     order=order,
                     first_seen_at=now,
@@ -1309,10 +1318,13 @@ class Store:
             # values of the declared types, and every field is already marked set)
             fields = rec.__dict__
             fields["state"], fields["attention"] = derive_state(rec)
+            entries = staged.get(index)
+            if entries is None:
+                entries = staged[index] = {}
             entries[order_id] = (_record_json(rec, order_json), rec, digest)
             result.changed_ids.append(order_id)
-        if entries:
-            shard.put(entries)
+        for index, entries in staged.items():
+            views[index][0].put(entries)
 
     @_synchronized
     def find_order(self, order_id: str) -> OrderRecord | None:

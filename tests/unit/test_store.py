@@ -200,6 +200,24 @@ def test_repeated_order_in_one_batch_counts_once(store: Store, integ_id: str) ->
     assert len(store.orders()) == 1
 
 
+def test_batch_across_shards_is_handled_in_its_own_order(
+    store: Store, integ_id: str, tmp_path: Path
+) -> None:
+    store.upsert_orders(integ_id, "98979", [order(f"O{i}") for i in range(0, 200, 2)])
+    batch = [  # new and known orders interleaved over many shards; O4 changes
+        order(f"O{i}", "Shipped") if i == 4 else order(f"O{i}") for i in range(200)
+    ]
+    res = store.upsert_orders(integ_id, "98979", batch)
+    assert (res.imported, res.updated, res.unchanged) == (100, 1, 99)
+    assert res.changed_ids == ["O1", "O3", "O4", *(f"O{i}" for i in range(5, 200, 2))]
+    fresh = Store(tmp_path)
+    assert {r.order_id for r in fresh.orders()} == {f"O{i}" for i in range(200)}
+    assert fresh.order("O4").marketplace_status == "Shipped"
+    for i in (1, 4, 199):
+        doc = orjson.loads(shard_path(store, integ_id, f"O{i}").read_bytes())
+        assert f"O{i}" in doc["orders"]
+
+
 def test_noop_upsert_writes_nothing(store: Store, integ_id: str, tmp_path: Path) -> None:
     orders = [order(f"O{i}") for i in range(300)]
     store.upsert_orders(integ_id, "98979", orders)
