@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import heapq
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
+
+from timefakes import Sleeps, VirtualTime  # noqa: F401  (re-exported for the API tests)
 
 from cdtui.http import RetryPolicy
-
-T = TypeVar("T")
 
 AUTH_URL = "https://auth.octopia.test/auth/realms/maas/protocol/openid-connect/token"
 OCTOPIA_URL = "https://api.octopia.test/seller/v2"
@@ -21,16 +18,6 @@ SELLER = "98979"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_total=1.0)
 
 
-class Sleeps:
-    """A fake ``asyncio.sleep`` that records the delays and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
 class Clock:
     """A settable monotonic clock."""
 
@@ -39,39 +26,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class VirtualTime:
-    """A clock and a sleep on virtual time: when every task is blocked, the earliest
-    sleeper wakes and the clock jumps to its wake-up time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = 0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        fut = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, delay), self._seq, fut))
-        self._seq += 1
-        await fut
-
-    async def run(self, coro: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(coro)
-        while not task.done():
-            for _ in range(50):  # let every runnable task reach its next sleep
-                await asyncio.sleep(0)
-            if task.done():
-                break
-            assert self._sleepers, "deadlock: every task waits and nobody sleeps"
-            wake_at = self._sleepers[0][0]
-            self.now = max(self.now, wake_at)
-            while self._sleepers and self._sleepers[0][0] <= wake_at:
-                heapq.heappop(self._sleepers)[2].set_result(None)
-        return task.result()
 
 
 def order_doc(

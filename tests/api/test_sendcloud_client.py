@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from apifakes import SENDCLOUD_SECRET, SENDCLOUD_URL, VirtualTime
+from apifakes import SENDCLOUD_SECRET, SENDCLOUD_URL
+from timefakes import VirtualTime, max_in_window
 
 from cdtui.errors import (
     AnnouncementFailed,
@@ -492,16 +493,6 @@ async def test_tracking_unknown_parcel(router, sendcloud):
 # ---------------------------------------------------------------- pacing
 
 
-def window_counts(times: list[float], period: float) -> int:
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - period:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
 async def test_bulk_labels_never_draw_a_429(router: respx.Router) -> None:
     """A server enforcing 15/s and 100/min on a sliding window sees no excess."""
     vt = VirtualTime()
@@ -544,8 +535,8 @@ async def test_bulk_labels_never_draw_a_429(router: respx.Router) -> None:
         ids = await vt.run(bulk())
     assert sorted(ids) == sorted(f"r{i}" for i in range(250))
     assert refused == 0
-    assert window_counts(arrivals, 60.0) <= 100
-    assert window_counts(arrivals, 1.0) <= 15
+    assert max_in_window(arrivals, 60.0) <= 100
+    assert max_in_window(arrivals, 1.0) <= 15
     # >= 90 % of the published limit: 250 writes in at most 2 min 50 s (100/min max)
     assert max(arrivals) <= 150.0 + 20.0
 
@@ -576,6 +567,6 @@ async def test_write_limits_are_configurable(router: respx.Router) -> None:
 
     async with client:
         await vt.run(run())
-    assert window_counts(arrivals, 1.0) <= 2
-    assert window_counts(arrivals, 60.0) <= 5
+    assert max_in_window(arrivals, 1.0) <= 2
+    assert max_in_window(arrivals, 60.0) <= 5
     assert arrivals[5] >= 60.0
