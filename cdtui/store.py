@@ -801,12 +801,12 @@ class _Shard:
 
     def put(self, entries: dict[str, tuple[bytes, OrderRecord, bytes | None]]) -> None:
         """Stage orders as (record JSON, record, order digest or ``None`` when not
-        computed yet); written at the lock's end."""
+        computed yet); written at the lock's end. The records are cached as given, so
+        they must already share their fields sets (``_share_fields_sets``)."""
         records, digests = self.view()
         staged_json = self._staged[2] if self._staged is not None else {}
         new_digests = dict(digests)
-        for oid, (_, rec, digest) in entries.items():
-            _share_fields_sets(rec)
+        for oid, (_, _, digest) in entries.items():
             if digest is None:
                 new_digests.pop(oid, None)  # computed from the record when next compared
             else:
@@ -1279,32 +1279,26 @@ class Store:
         views: dict[int, tuple[_Shard, dict[str, OrderRecord], dict[str, bytes]]] = {}
         staged: dict[int, dict[str, tuple[bytes, OrderRecord, bytes | None]]] = {}
         all_set = _ALL_FIELDS.get(OrderRecord) or _all_fields(OrderRecord)
+        order_set = _ALL_FIELDS.get(Order) or _all_fields(Order)
+        to_json = OrderRecord.__pydantic_serializer__.to_json
+        changed = result.changed_ids
         for order_id, order in batch.items():
             index = shard_index(order_id, count)
             view = views.get(index)
             if view is None:
                 shard = self._shard(integration_id, index)
                 view = views[index] = (shard, *shard.view())
-            shard, stored, digests = view
-            order_json = _order_json(order)
+            stored, digests = view[1], view[2]
             old = stored.get(order_id)
             digest: bytes | None
-            if old is not None:
-                digest = _digest(order_json)
-                known = digests.get(order_id)
-                if known is None:  # first comparison since the file was read
-                    known = digests[order_id] = _digest(_order_json(old.order))
-                if known == digest:
-                    result.unchanged += 1
-                    continue
-                rec = old.model_copy(update={"order": order})
-                result.updated += 1
-            else:
-                # A new order: no digest yet (computed from the stored order, as for a
-                # file just read, if a later batch brings it again — most never come
-                # back), and every field declared set, as in a record read back from
-                # its file (one shared set instead of one per record).
-                digest = None
+            if old is None:
+                # A new order, serialised whole in one call. No digest yet: it is
+                # computed from the stored order, as for a file just read, if a later
+                # batch brings the order again (most never come back). Every field is
+                # declared set, as in a record read back from its file, with one
+                # shared set (the sync compacts orders as they are fetched).
+                if order.__pydantic_fields_set__ is not order_set:
+                    compact_order(order)
                 rec = OrderRecord(
                     order_id=order_id,
                     integration_id=integration_id,
@@ -1313,16 +1307,31 @@ class Store:
                     first_seen_at=now,
                 )
                 object.__setattr__(rec, "__pydantic_fields_set__", all_set)
+                fields = rec.__dict__  # straight in: plain values of the declared types
+                fields["state"], fields["attention"] = derive_state(rec)
+                rec_json = to_json(rec)
+                digest = None
                 result.imported += 1
-            # straight into the fields (no pydantic assignment hook: these are plain
-            # values of the declared types, and every field is already marked set)
-            fields = rec.__dict__
-            fields["state"], fields["attention"] = derive_state(rec)
+            else:
+                order_json = _order_json(order)
+                digest = _digest(order_json)
+                known = digests.get(order_id)
+                if known is None:  # first comparison since the file was read
+                    known = digests[order_id] = _digest(_order_json(old.order))
+                if known == digest:
+                    result.unchanged += 1
+                    continue
+                rec = old.model_copy(update={"order": order})
+                fields = rec.__dict__
+                fields["state"], fields["attention"] = derive_state(rec)
+                _share_fields_sets(rec)
+                rec_json = _record_json(rec, order_json)
+                result.updated += 1
             entries = staged.get(index)
             if entries is None:
                 entries = staged[index] = {}
-            entries[order_id] = (_record_json(rec, order_json), rec, digest)
-            result.changed_ids.append(order_id)
+            entries[order_id] = (rec_json, rec, digest)
+            changed.append(order_id)
         for index, entries in staged.items():
             views[index][0].put(entries)
 
@@ -1424,6 +1433,7 @@ class Store:
             order_json = _order_json(new.order)
             doc_json = _record_json(new, order_json)
             stored = OrderRecord.model_validate_json(doc_json)  # our own copy, checked
+            _share_fields_sets(stored)
             shard.put({order_id: (doc_json, stored, _digest(order_json))})
         return new
 

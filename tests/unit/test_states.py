@@ -1,0 +1,167 @@
+"""The state an operator sees for each kind of order (``derive_state``), branch by branch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cdtui.models import (
+    CANCELLED_LABEL_ATTENTION,
+    LabelClaim,
+    LabelInfo,
+    Order,
+    OrderRecord,
+    PushStatus,
+    State,
+    TrackingEvent,
+    TrackingPush,
+    derive_state,
+)
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def line(
+    status: str | None = "InPreparation",
+    *,
+    supply: str | None = "Seller",
+    parcel: str | None = None,
+    n: int = 1,
+) -> dict[str, Any]:
+    return {
+        "orderLineId": str(n),
+        "status": status,
+        "offer": {"sellerProductId": f"SKU-{n}", "supplyMode": supply},
+        "parcels": [{"parcelNumber": parcel, "carrierName": "Colissimo"}] if parcel else [],
+    }
+
+
+def record(
+    status: str = "InPreparation",
+    lines: list[dict[str, Any]] | None = None,
+    *,
+    label: str | None = None,
+    claim: bool = False,
+    push: PushStatus | None = None,
+    delivered_event: bool = False,
+) -> OrderRecord:
+    """An order record; ``label`` is None, "active", "cancelled", "queued" or "refused"."""
+    order = Order.model_validate(
+        {"orderId": "A1", "status": status, "lines": [line()] if lines is None else lines}
+    )
+    rec = OrderRecord(order_id="A1", integration_id="1", seller_id="98979", order=order)
+    if label is not None:
+        rec.label = LabelInfo(
+            external_reference_id="cdtui-98979-A1",
+            shipment_id="shp-1",
+            tracking_number="6A123",
+            cancel_status=None if label == "active" else label,
+        )
+    if claim:
+        rec.claim = LabelClaim(owner="h:1:u", at=NOW, external_reference_id="cdtui-98979-A1")
+    if push is not None:
+        rec.push = TrackingPush(
+            status=push,
+            carrier_name="Colissimo",
+            parcel_number="6A123",
+            last_error="Unknown carrier" if push == PushStatus.FAILED else None,
+        )
+    if delivered_event:
+        rec.tracking_events = [TrackingEvent(status_code="delivered", event_at=NOW)]
+    return rec
+
+
+CASES = [
+    # the marketplace's side alone
+    ("ready, shipped by the merchant", record(), State.TO_SHIP, None),
+    ("supply mode missing: the merchant's", record(lines=[line(supply=None)]), State.TO_SHIP, None),
+    (
+        "one merchant line among warehouse lines",
+        record(lines=[line(supply="Fulfilment", parcel="W1"), line(n=2)]),
+        State.TO_SHIP,
+        None,
+    ),
+    (
+        "only a warehouse ships it",
+        record(lines=[line(supply="Fulfilment")]),
+        State.NOT_SHIPPABLE,
+        None,
+    ),
+    (
+        "already carries the merchant's parcel",
+        record(lines=[line(parcel="P1")]),
+        State.NOT_SHIPPABLE,
+        None,
+    ),
+    ("no line ready", record(lines=[line("CancelRequest")]), State.NOT_SHIPPABLE, None),
+    ("no lines at all", record(lines=[]), State.NOT_SHIPPABLE, None),
+    ("waiting for acceptance", record("WaitingAcceptance"), State.WAITING_ACCEPTANCE, None),
+    ("shipped", record("Shipped", [line("Shipped")]), State.NOT_SHIPPABLE, None),
+    ("delivered", record("Delivered", [line("Delivered")]), State.DELIVERED, None),
+    ("cancelled", record("Cancelled", [line("Cancelled")]), State.CANCELLED, None),
+    (
+        "every line cancelled, order still in preparation",
+        record(lines=[line("Cancelled"), line("Cancelled", n=2)]),
+        State.CANCELLED,
+        None,
+    ),
+    # cdtui's side
+    ("purchase under way", record(claim=True), State.LABEL_PENDING, None),
+    (
+        "purchase under way on a cancelled order",
+        record("Cancelled", [line("Cancelled")], claim=True),
+        State.CANCELLED,
+        None,
+    ),
+    (
+        "labelled, update waiting",
+        record(label="active", push=PushStatus.PENDING),
+        State.LABELLED,
+        None,
+    ),
+    ("labelled, claim not yet released", record(label="active", claim=True), State.LABELLED, None),
+    ("label cancel refused: still active", record(label="refused"), State.LABELLED, None),
+    ("tracking sent", record(label="active", push=PushStatus.SENT), State.TRACKING_SENT, None),
+    (
+        "tracking update refused",
+        record(label="active", push=PushStatus.FAILED),
+        State.LABELLED,
+        "Tracking update refused: Unknown carrier",
+    ),
+    (
+        "delivered by the carrier before the marketplace knows",
+        record("Shipped", [line("Shipped")], label="active", delivered_event=True),
+        State.DELIVERED,
+        None,
+    ),
+    (
+        "cancelled after its label was bought",
+        record("Cancelled", [line("Cancelled")], label="active"),
+        State.CANCELLED,
+        CANCELLED_LABEL_ATTENTION,
+    ),
+    (
+        "cancelled, label cancelled too",
+        record("Cancelled", [line("Cancelled")], label="cancelled"),
+        State.CANCELLED,
+        None,
+    ),
+    ("label being cancelled: ready again", record(label="queued"), State.TO_SHIP, None),
+    (
+        "label cancelled after its tracking was sent",
+        record(
+            "Shipped", [line("Shipped", parcel="6A123")], label="cancelled", push=PushStatus.SENT
+        ),
+        State.NOT_SHIPPABLE,
+        "Label cancelled after its tracking was sent: the marketplace still shows parcel 6A123",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rec", "state", "attention"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_state_and_attention(rec: OrderRecord, state: State, attention: str | None) -> None:
+    assert derive_state(rec) == (state, attention)
