@@ -303,13 +303,13 @@ class Engine:
 
     def disconnect_impact(self, integration_id: str) -> tuple[int, int]:
         """(orders stored, tracking updates still waiting to be sent)."""
-        records = self.store.orders(integration_id=integration_id)
+        stored = len(self.store.order_rows(integration_id=integration_id))
         waiting = sum(
             1
-            for r in records
+            for r in self.store.orders_in_work(integration_id=integration_id)
             if r.push is not None and r.push.status in (PushStatus.PENDING, PushStatus.FAILED)
         )
-        return len(records), waiting
+        return stored, waiting
 
     def disconnect(self, integration_id: str, *, force: bool = False) -> int:
         """Delete the integration and its stored orders (label files stay on disk)."""

@@ -467,22 +467,33 @@ CANCELLED_LABEL_ATTENTION = (
 )
 
 
+def order_state(order: Order) -> State:
+    """The state of an order from the marketplace's side alone: what an order cdtui has
+    not started on (no claim, label or tracking) shows. ``derive_state`` builds on it."""
+    if order.status == OrderStatus.CANCELLED or order.all_lines_cancelled:
+        return State.CANCELLED
+    if order.status == OrderStatus.DELIVERED:
+        return State.DELIVERED
+    if order.status == OrderStatus.WAITING_ACCEPTANCE:
+        return State.WAITING_ACCEPTANCE
+    if order.ready_to_ship and not order.merchant_parcel_numbers:
+        return State.TO_SHIP
+    return State.NOT_SHIPPABLE
+
+
 def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
     """The operator-facing state and attention text of a record.
 
     Pure function of the record: the store calls it after every change so that the
     stored ``state`` is always consistent with the marketplace document and the label.
     """
-    order = rec.order
+    market = order_state(rec.order)
     has_label = rec.label is not None and rec.label.active
-    cancelled = order.status == OrderStatus.CANCELLED or order.all_lines_cancelled
-    if cancelled:
-        if has_label:
-            return State.CANCELLED, CANCELLED_LABEL_ATTENTION
-        return State.CANCELLED, None
+    if market == State.CANCELLED:
+        return State.CANCELLED, CANCELLED_LABEL_ATTENTION if has_label else None
     if rec.claim is not None and not has_label:
         return State.LABEL_PENDING, None
-    if order.status == OrderStatus.DELIVERED or rec.delivered:
+    if market == State.DELIVERED or rec.delivered:
         return State.DELIVERED, None
     if has_label:
         if rec.push is not None and rec.push.status == PushStatus.SENT:
@@ -490,10 +501,8 @@ def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
         if rec.push is not None and rec.push.status == PushStatus.FAILED:
             return State.LABELLED, f"Tracking update refused: {rec.push.last_error}"
         return State.LABELLED, None
-    if order.status == OrderStatus.WAITING_ACCEPTANCE:
-        return State.WAITING_ACCEPTANCE, None
-    if order.ready_to_ship and not order.merchant_parcel_numbers:
-        return State.TO_SHIP, None
+    if market != State.NOT_SHIPPABLE:  # waiting for acceptance, or to ship
+        return market, None
     if rec.label is not None and rec.push is not None and rec.push.status == PushStatus.SENT:
         return State.NOT_SHIPPABLE, (
             f"Label cancelled after its tracking was sent: the marketplace still shows "

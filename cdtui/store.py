@@ -47,7 +47,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeGuard, TypeVar
 
 import orjson
 from filelock import FileLock, Timeout
@@ -66,6 +66,7 @@ from cdtui.models import (
     State,
     derive_state,
     iso,
+    order_state,
     utcnow,
 )
 
@@ -482,7 +483,7 @@ def _share_fields_sets(rec: OrderRecord) -> None:
         _share(model)
     order = rec.order
     if order.__pydantic_fields_set__ is _ALL_FIELDS.get(Order):
-        return  # already walked (``compact_order`` marks the order itself last)
+        return  # already walked (the order's own set is shared before its parts)
     _share(order)
     _share(order.sales_channel)
     _share(order.billing_address)
@@ -497,36 +498,85 @@ def _share_fields_sets(rec: OrderRecord) -> None:
             _share(parcel)
 
 
-def compact_order(order: Order) -> None:
-    """Declare every field of a fetched order's models set, with one shared set per class.
+class PreparedOrder(NamedTuple):
+    """A fetched order serialised as a new record, as ``Store.prepare_orders`` makes it.
 
-    Pydantic keeps in each instance the set of fields its input held: ~15 sets per
-    order, about 40 % of a fetched order's memory (55 MB at 10,000 orders). cdtui
-    never dumps orders with ``exclude_unset``, so declaring every field set changes
-    nothing it uses, and the shared set stays exact when a field is assigned (its name
-    is already in it). The sync calls it as each page arrives; the order itself is
-    marked last, so ``_share_fields_sets`` knows from it alone that the walk was done.
+    An import prepares each page of orders as it arrives and keeps these bytes, not
+    the page's pydantic models: a third of the memory, nothing for the garbage
+    collector to walk, and no models left to compact. The store caches an imported
+    order the same way (it can have no claim, label or tracking update yet) until
+    something asks for its record.
     """
-    known, put, key = _ALL_FIELDS, object.__setattr__, "__pydantic_fields_set__"
 
-    def full(model: BaseModel) -> set[str]:
-        cls = type(model)
-        got = known.get(cls)
-        if got is None:
-            got = known[cls] = set(cls.model_fields)
-        return got
+    order_id: str
+    integration_id: str
+    seller_id: str
+    #: the marketplace's last change (of repeated copies, the newest is kept)
+    updated_at: datetime | None
+    #: the order as a new record, in the stored JSON
+    record_json: bytes
+    #: where the order's own JSON starts in ``record_json`` (it ends before the last byte)
+    order_at: int
 
-    for part in (order.sales_channel, order.billing_address, order.total_price):
-        if part is not None:
-            put(part, key, known.get(type(part)) or full(part))
-    for line in order.lines:
-        put(line, key, known.get(type(line)) or full(line))
-        for part in (line.offer, line.selling_price, line.delivery, line.shipping_address):
-            if part is not None:
-                put(part, key, known.get(type(part)) or full(part))
-        for parcel in line.parcels:
-            put(parcel, key, known.get(type(parcel)) or full(parcel))
-    put(order, key, known.get(Order) or full(order))
+    def order_json(self) -> bytes:
+        return self.record_json[self.order_at : -1]
+
+
+#: what a shard caches for an order: its record, or an imported order not yet read
+_Stored = OrderRecord | PreparedOrder
+
+
+def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> bytes:
+    """The JSON members every new record of a batch shares: all but ``order_id``,
+    ``state`` and ``order``, as pydantic writes them (defaults included, so a field
+    added to ``OrderRecord`` is in them too). A new record has no attention yet: that
+    needs a label."""
+    rec = OrderRecord(
+        order_id="",
+        integration_id=integration_id,
+        seller_id=seller_id,
+        order=Order(order_id="", status=""),
+        first_seen_at=now,
+    )
+    members = rec.__pydantic_serializer__.to_json(rec, exclude={"order_id", "state", "order"})
+    return members[1:-1]
+
+
+#: each state as a JSON string
+_STATE_JSON = {s: orjson.dumps(s.value) for s in State}
+
+
+def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) -> PreparedOrder:
+    """One order as a new record: only its id, state and document are its own (no
+    record model is built; ``test_store_writes`` checks the result against one)."""
+    order_json = _order_json(order)
+    head = b'{"order_id":%s,"state":%s,%s,"order":' % (
+        orjson.dumps(order.order_id),
+        _STATE_JSON[order_state(order)],
+        members,
+    )
+    return PreparedOrder(
+        order.order_id,
+        integration_id,
+        seller_id,
+        order.updated_at,
+        head + order_json + b"}",
+        len(head),
+    )
+
+
+def _from_prepared(prepared: PreparedOrder) -> OrderRecord:
+    """The record of an imported order (JSON this process wrote: it validates)."""
+    rec = OrderRecord.model_validate_json(prepared.record_json)
+    _share_fields_sets(rec)
+    return rec
+
+
+def _in_work(rec: _Stored) -> TypeGuard[OrderRecord]:
+    """Whether cdtui has started on the order: a claim, a label or a tracking update."""
+    return not isinstance(rec, PreparedOrder) and (
+        rec.claim is not None or rec.label is not None or rec.push is not None
+    )
 
 
 class OrderRow(NamedTuple):
@@ -712,21 +762,21 @@ class _Shard:
     equal documents give equal digests) — and ``rows``, the light ``OrderRow``s of
     list views. A process that only lists orders never validates a record; one that
     only syncs never builds a row. A write re-reads the file (unchanged, as its stamp
-    proves) and replaces only the orders that changed, in both caches.
+    proves) and replaces only the orders that changed, in both caches. An order this
+    process imported stays a ``PreparedOrder`` (its JSON) in ``records`` until a
+    ``record()`` or ``records()`` call reads it.
     """
 
     def __init__(self, integration_id: str, path: Path) -> None:
         self.integration_id = integration_id
-        self._records: dict[str, OrderRecord] | None = {}
+        self._records: dict[str, _Stored] | None = {}
         #: built only when asked for (a process that never lists pays nothing for them)
         self._rows: dict[str, OrderRow] | None = None
         self.digests: dict[str, bytes] = {}
         #: the orders of the file as loaded, until a cache has been built from them
         self._docs: dict[str, Any] | None = None
         #: (records, digests, record JSON by order) of staged content not yet written
-        self._staged: tuple[dict[str, OrderRecord], dict[str, bytes], dict[str, bytes]] | None = (
-            None
-        )
+        self._staged: tuple[dict[str, _Stored], dict[str, bytes], dict[str, bytes]] | None = None
         self.storage = _FileStorage(path, self._load, keep=False)
         self.storage.on_flushed = self._committed
         self.storage.on_discarded = self._rolled_back
@@ -755,12 +805,12 @@ class _Shard:
                 docs = data.get(_ORDERS_TABLE, {}) if data is not None else {}
         return docs
 
-    def _current_records(self) -> dict[str, OrderRecord]:
+    def _current_records(self) -> dict[str, _Stored]:
         self.storage.refresh()
         if self._records is None:
             docs = self._take_docs()
             path = self.path
-            records: dict[str, OrderRecord] = {}
+            records: dict[str, _Stored] = {}
             with gc_paused():
                 for order_id, doc in docs.items():
                     rec = _validated(path, order_id, doc)
@@ -779,11 +829,34 @@ class _Shard:
             self._rows, self._docs = rows, None
         return self._rows
 
-    def view(self) -> tuple[dict[str, OrderRecord], dict[str, bytes]]:
-        """(records, known order digests) as they are now, staged changes included."""
+    def view(self) -> tuple[dict[str, _Stored], dict[str, bytes]]:
+        """(records or prepared orders, known order digests) as they are now, staged
+        changes included."""
         if self._staged is not None:
             return self._staged[0], self._staged[1]
         return self._current_records(), self.digests
+
+    def record(self, order_id: str) -> OrderRecord | None:
+        """One order's record (an imported order's JSON is read now, once)."""
+        stored = self.view()[0]
+        rec = stored.get(order_id)
+        if isinstance(rec, PreparedOrder):
+            rec = stored[order_id] = _from_prepared(rec)
+        return rec
+
+    def records(self) -> dict[str, OrderRecord]:
+        """Every order's record (imported orders' JSON is read now, once)."""
+        stored = self.view()[0]
+        prepared = [p for p in stored.values() if isinstance(p, PreparedOrder)]
+        if prepared:
+            with gc_paused():
+                for p in prepared:
+                    stored[p.order_id] = _from_prepared(p)
+        return stored  # type: ignore[return-value]  # no PreparedOrder is left
+
+    def in_work(self) -> list[OrderRecord]:
+        """The records of orders cdtui has started on (imported ones are not read)."""
+        return [rec for rec in self.view()[0].values() if _in_work(rec)]
 
     def row_view(self) -> dict[str, OrderRow]:
         """The orders' rows as they are now, staged changes included."""
@@ -799,10 +872,10 @@ class _Shard:
             for oid, doc_json in self._staged[2].items()
         }
 
-    def put(self, entries: dict[str, tuple[bytes, OrderRecord, bytes | None]]) -> None:
-        """Stage orders as (record JSON, record, order digest or ``None`` when not
-        computed yet); written at the lock's end. The records are cached as given, so
-        they must already share their fields sets (``_share_fields_sets``)."""
+    def put(self, entries: dict[str, tuple[bytes, _Stored, bytes | None]]) -> None:
+        """Stage orders as (record JSON, record or prepared order, order digest or
+        ``None`` when not computed yet); written at the lock's end. Records are cached
+        as given, so they must already share their fields sets (``_share_fields_sets``)."""
         records, digests = self.view()
         staged_json = self._staged[2] if self._staged is not None else {}
         new_digests = dict(digests)
@@ -1236,53 +1309,62 @@ class Store:
         index = shard_index(order_id, self._shard_count())
         for integration_id in self._integrations():
             shard = self._shard(integration_id, index)
-            rec = shard.view()[0].get(order_id)
+            rec = shard.record(order_id)
             if rec is not None:
                 return shard, rec
         return None
 
-    def upsert_orders(
+    def prepare_orders(
         self, integration_id: str, seller_id: str, orders: Iterable[Order]
+    ) -> list[PreparedOrder]:
+        """Serialise fetched orders for ``upsert_orders``: no lock and no file, so an
+        import calls it as each page arrives and lets the page's models go."""
+        integration_id = str(integration_id)
+        members = _new_record_members(integration_id, seller_id, self._clock())
+        return [_prepare(order, integration_id, seller_id, members) for order in orders]
+
+    def upsert_orders(
+        self, integration_id: str, seller_id: str, orders: Iterable[Order | PreparedOrder]
     ) -> UpsertResult:
         """Store a batch of marketplace orders in one locked pass.
 
         New orders are imported, orders whose marketplace document changed are
         updated (cdtui's own fields — label, claim, push, tracking — are kept), and
         identical ones are left alone: a batch that changes nothing writes no file.
-        The state of every imported or updated order is recomputed.
+        The state of every imported or updated order is recomputed. Orders come as
+        models or already prepared (``prepare_orders``) for this integration.
         """
+        integration_id = str(integration_id)
+        members = b""
+        batch: dict[str, PreparedOrder] = {}
+        for order in orders:  # a repeated order (paging overlap): the last one wins
+            if not isinstance(order, PreparedOrder):
+                members = members or _new_record_members(integration_id, seller_id, self._clock())
+                order = _prepare(order, integration_id, seller_id, members)
+            elif (order.integration_id, order.seller_id) != (integration_id, seller_id):
+                raise ValueError("an order prepared for another integration or seller")
+            batch[order.order_id] = order
         result = UpsertResult()
         with self._locked():
             self._require_integration(integration_id)
             count = self._shard_count()
-            latest: dict[str, Order] = {}
-            for order in orders:  # a repeated order (paging overlap): the last one wins
-                latest[order.order_id] = order
-            now = self._clock()
             with gc_paused():
-                self._upsert(integration_id, seller_id, latest, count, now, result)
+                self._upsert(integration_id, batch, count, result)
         return result
 
     def _upsert(
         self,
         integration_id: str,
-        seller_id: str,
-        batch: dict[str, Order],
+        batch: dict[str, PreparedOrder],
         count: int,
-        now: datetime,
         result: UpsertResult,
     ) -> None:
-        """Each order is serialised and recorded in the order the batch brought it
-        (as fetched, so mostly as it lies in memory), then staged shard by shard.
-        Walking the orders shard by shard jumped all over the heap: at 10,000
-        fetched orders, the order's JSON took ~16 us instead of ~9 us."""
-        views: dict[int, tuple[_Shard, dict[str, OrderRecord], dict[str, bytes]]] = {}
-        staged: dict[int, dict[str, tuple[bytes, OrderRecord, bytes | None]]] = {}
-        all_set = _ALL_FIELDS.get(OrderRecord) or _all_fields(OrderRecord)
-        order_set = _ALL_FIELDS.get(Order) or _all_fields(Order)
-        to_json = OrderRecord.__pydantic_serializer__.to_json
+        """A new order is staged as prepared; a known one is compared by digest and,
+        if its document changed, read back into a model and merged into its record."""
+        views: dict[int, tuple[_Shard, dict[str, _Stored], dict[str, bytes]]] = {}
+        staged: dict[int, dict[str, tuple[bytes, _Stored, bytes | None]]] = {}
         changed = result.changed_ids
-        for order_id, order in batch.items():
+        for order_id, new in batch.items():
             index = shard_index(order_id, count)
             view = views.get(index)
             if view is None:
@@ -1290,47 +1372,36 @@ class Store:
                 view = views[index] = (shard, *shard.view())
             stored, digests = view[1], view[2]
             old = stored.get(order_id)
-            digest: bytes | None
+            entry: tuple[bytes, _Stored, bytes | None]
             if old is None:
-                # A new order, serialised whole in one call. No digest yet: it is
-                # computed from the stored order, as for a file just read, if a later
-                # batch brings the order again (most never come back). Every field is
-                # declared set, as in a record read back from its file, with one
-                # shared set (the sync compacts orders as they are fetched).
-                if order.__pydantic_fields_set__ is not order_set:
-                    compact_order(order)
-                rec = OrderRecord(
-                    order_id=order_id,
-                    integration_id=integration_id,
-                    seller_id=seller_id,
-                    order=order,
-                    first_seen_at=now,
-                )
-                object.__setattr__(rec, "__pydantic_fields_set__", all_set)
-                fields = rec.__dict__  # straight in: plain values of the declared types
-                fields["state"], fields["attention"] = derive_state(rec)
-                rec_json = to_json(rec)
-                digest = None
+                # no digest yet: computed when a later batch brings the order again
+                entry = (new.record_json, new, None)
                 result.imported += 1
             else:
-                order_json = _order_json(order)
+                order_json = new.order_json()
                 digest = _digest(order_json)
                 known = digests.get(order_id)
                 if known is None:  # first comparison since the file was read
-                    known = digests[order_id] = _digest(_order_json(old.order))
+                    known = digests[order_id] = _digest(
+                        old.order_json()
+                        if isinstance(old, PreparedOrder)
+                        else _order_json(old.order)
+                    )
                 if known == digest:
                     result.unchanged += 1
                     continue
-                rec = old.model_copy(update={"order": order})
-                fields = rec.__dict__
+                if isinstance(old, PreparedOrder):
+                    old = stored[order_id] = _from_prepared(old)
+                rec = old.model_copy(update={"order": Order.model_validate_json(order_json)})
+                fields = rec.__dict__  # straight in: plain values of the declared types
                 fields["state"], fields["attention"] = derive_state(rec)
                 _share_fields_sets(rec)
-                rec_json = _record_json(rec, order_json)
+                entry = (_record_json(rec, order_json), rec, digest)
                 result.updated += 1
             entries = staged.get(index)
             if entries is None:
                 entries = staged[index] = {}
-            entries[order_id] = (rec_json, rec, digest)
+            entries[order_id] = entry
             changed.append(order_id)
         for index, entries in staged.items():
             views[index][0].put(entries)
@@ -1358,7 +1429,7 @@ class Store:
             ids = list(self._integrations())
         shards = [s for iid in ids for s in self._integration_shards(iid)]
         with gc_paused():  # one deferred collection instead of one per file
-            views = [s.view()[0] for s in shards]  # re-reads the files that changed
+            views = [s.records() for s in shards]  # re-reads the files that changed
         key = (tuple(ids), *(s.storage.version for s in shards))
         cached = self._list_cache.get(integration_id)
         if cached is None or cached[0] != key:
@@ -1438,17 +1509,39 @@ class Store:
         return new
 
     @_synchronized
+    def orders_in_work(self, *, integration_id: str | None = None) -> list[OrderRecord]:
+        """Orders cdtui has started on — a label claim, a label or a tracking update —
+        by integration then order id (shared snapshots: do not mutate).
+
+        What a sync resumes. Orders imported and untouched since are skipped without
+        being read into records, so this stays cheap right after a large import.
+        """
+        if integration_id is not None:
+            self._require_integration(integration_id)
+            ids = [str(integration_id)]
+        else:
+            ids = list(self._integrations())
+        found: list[OrderRecord] = []
+        for iid in ids:
+            part = [r for shard in self._integration_shards(iid) for r in shard.in_work()]
+            part.sort(key=lambda r: r.order_id)
+            found.extend(part)
+        return found
+
+    @_synchronized
     def pending_pushes(self) -> list[OrderRecord]:
         """Orders whose tracking update is stored and not yet confirmed."""
         return [
-            r for r in self.orders() if r.push is not None and r.push.status == PushStatus.PENDING
+            r
+            for r in self.orders_in_work()
+            if r.push is not None and r.push.status == PushStatus.PENDING
         ]
 
     @_synchronized
     def counts(self, integration_id: str | None = None) -> dict[str, int]:
         """Number of orders in each state (every state present, zeros included)."""
         counts = {s.value: 0 for s in State}
-        for r in self.orders(integration_id=integration_id):
+        for r in self.order_rows(integration_id=integration_id):
             counts[r.state.value] += 1
         return counts
 
@@ -1458,6 +1551,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "OrderRow",
+    "PreparedOrder",
     "Store",
     "UpsertResult",
     "atomic_write",

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,8 +35,8 @@ from cdtui.errors import (
     TimedOut,
     Unavailable,
 )
-from cdtui.models import Integration, Order, OrderRecord, PushStatus, State
-from cdtui.store import compact_order
+from cdtui.models import Integration, OrderRecord, PushStatus, State
+from cdtui.store import PreparedOrder, gc_paused
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine
@@ -52,9 +52,6 @@ REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_CONCURRENCY = 8
 #: readings of the pages before an import is declared incomplete (see ``_import``)
 MAX_PASSES = 3
-#: an import that stores at least this many orders freezes the collector's view of
-#: memory afterwards (see ``_freeze_after_import``)
-FREEZE_AFTER = 1000
 _FATAL = (DelegationMissing, BadCredentials, Unavailable, TimedOut)
 _MIN_DT = datetime.min
 
@@ -104,54 +101,11 @@ def import_window(integ: Integration, now: datetime) -> tuple[datetime, bool]:
     return start, False
 
 
-#: shares each fetched order's "fields set" sets (memory), in the store's own walk, so
-#: the store sees the order as done and does not walk it again when it caches it
-compact = compact_order
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import accumulates orders.
-
-    Orders are acyclic (reference counting frees them), but every object allocated
-    while they pile up makes CPython's full collections walk all of them again: an
-    import of 10,000 orders spent more time in the collector than in the store. The
-    import collects the young generations after each page itself. The state found is
-    restored, so nesting (the store pauses it too) is harmless.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _freeze_after_import() -> None:
-    """Move everything alive now out of the cyclic collector's sight (``gc.freeze()``).
-
-    Called at the end of a large import, while the collector is still paused. The
-    orders just stored are long-lived cache entries; otherwise the first full
-    collection after the import walks all of them (~0.1 s at 10,000 orders, a sixth
-    of the time spent fetching them), and every later full collection again.
-
-    Trade-off: frozen objects are never examined by the cyclic collector again.
-    Reference counting still frees every acyclic one when it is dropped — records,
-    orders and their dicts are acyclic, so replacing or removing them frees them as
-    before. Only a reference *cycle* alive at this moment and dropped later would stay
-    in memory until the process ends: the few long-lived client objects, and at most
-    the last page's HTTP garbage (each page's young cycles are collected as it
-    arrives). That bounded cost, once per large import, is the price of never walking
-    the store's caches again; small syncs (the usual incremental ones) do not freeze.
-    """
-    gc.freeze()
-
-
-def _newer(a: Order, b: Order) -> bool:
-    """Whether ``a`` is at least as recent as ``b`` (for repeats across pages)."""
-    ta = a.updated_at.replace(tzinfo=None) if a.updated_at else _MIN_DT
-    tb = b.updated_at.replace(tzinfo=None) if b.updated_at else _MIN_DT
+def _newer(a: datetime | None, b: datetime | None) -> bool:
+    """Whether a copy changed at ``a`` is at least as recent as one changed at ``b``
+    (for an order repeated across pages)."""
+    ta = a.replace(tzinfo=None) if a else _MIN_DT
+    tb = b.replace(tzinfo=None) if b else _MIN_DT
     return ta >= tb
 
 
@@ -182,6 +136,9 @@ class SyncRunner:
         import_ok, catchup = False, False
         fatal: CdtuiError | None = None
         try:
+            # Validating a page allocates thousands of objects, and the collector would
+            # walk them again and again while the import runs; each page's short-lived
+            # cycles are collected after it instead.
             with gc_paused():
                 catchup, import_ok = await self._import(integ, started, report, notify)
         except CdtuiError as exc:
@@ -225,11 +182,15 @@ class SyncRunner:
         the pages are read again (repeats collapse by order id). An import still
         incomplete after ``MAX_PASSES`` does not move the watermark, so the next run
         reads the same window again.
+
+        Each page's orders are serialised for the store as the page arrives
+        (``Store.prepare_orders``) and its models dropped: the import holds bytes, not
+        10,000 pydantic models, and stores them all in one locked write at the end.
         """
         since, catchup = import_window(integ, started)
-        octopia = self.engine.octopia
+        octopia, store = self.engine.octopia, self.engine.store
         channels: list[str | None] = [None] if integ.all_channels else list(integ.channels)
-        found: dict[str, Order] = {}
+        found: dict[str, PreparedOrder] = {}
         skipped: dict[str, str] = {}
         complete = True
         for channel in channels:
@@ -239,11 +200,10 @@ class SyncRunner:
                 async for page in octopia.order_pages(
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
                 ):
-                    for order in page.orders:
-                        compact(order)
+                    for order in store.prepare_orders(integ.id, integ.seller_id, page.orders):
                         seen.add(order.order_id)
                         prev = found.get(order.order_id)
-                        if prev is None or _newer(order, prev):
+                        if prev is None or _newer(order.updated_at, prev.updated_at):
                             found[order.order_id] = order
                     for order_id, reason in page.invalid:
                         if order_id:
@@ -269,10 +229,8 @@ class SyncRunner:
             else:
                 complete = False
         if found:
-            result = self.engine.store.upsert_orders(integ.id, integ.seller_id, found.values())
+            result = store.upsert_orders(integ.id, integ.seller_id, found.values())
             report.imported, report.updated = result.imported, result.updated
-            if result.imported + result.updated >= FREEZE_AFTER:
-                _freeze_after_import()
         for order_id, reason in skipped.items():
             log.warning("integration %s: unreadable order %s: %s", integ.id, order_id, reason)
         if skipped:
@@ -290,16 +248,14 @@ class SyncRunner:
     ) -> None:
         labels = self.engine.labels
         try:
-            records = self.engine.store.orders(integration_id=integ.id)
+            records = self.engine.store.orders_in_work(integration_id=integ.id)
         except NotFoundLocally:
             return  # disconnected meanwhile
         claimed: list[OrderRecord] = []
         pending: list[OrderRecord] = []
         no_file: list[OrderRecord] = []
         refresh: list[OrderRecord] = []
-        for r in records:  # one pass: most orders have none of these
-            if r.claim is None and r.label is None and r.push is None:
-                continue
+        for r in records:
             if r.claim is not None:
                 claimed.append(r)
             if r.push is not None and r.push.status == PushStatus.PENDING:

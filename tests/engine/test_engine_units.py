@@ -256,17 +256,3 @@ def test_log_file_never_holds_secrets(tmp_path: Path) -> None:
         assert secret not in text
     assert text.count("[redacted]") >= 5
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-
-
-def test_compacting_a_fetched_order_changes_nothing_it_shows() -> None:
-    from cdtui.sync import compact
-
-    a, b = _order(), _order(reference="REF2")
-    before = a.model_dump(mode="json")
-    compact(a)
-    compact(b)
-    assert a.model_dump(mode="json") == before
-    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
-    assert a.lines[0].offer.__pydantic_fields_set__ is b.lines[1].offer.__pydantic_fields_set__
-    a.reference = "changed"  # assignment keeps the shared set exact
-    assert b.reference == "REF2" and "reference" in b.__pydantic_fields_set__

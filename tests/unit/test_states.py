@@ -18,6 +18,7 @@ from cdtui.models import (
     TrackingEvent,
     TrackingPush,
     derive_state,
+    order_state,
 )
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -165,3 +166,14 @@ CASES = [
 )
 def test_state_and_attention(rec: OrderRecord, state: State, attention: str | None) -> None:
     assert derive_state(rec) == (state, attention)
+
+
+@pytest.mark.parametrize(
+    ("rec", "state"),
+    [c[1:3] for c in CASES if c[1].label is None and c[1].claim is None and c[1].push is None],
+    ids=[c[0] for c in CASES if c[1].label is None and c[1].claim is None and c[1].push is None],
+)
+def test_an_order_cdtui_has_not_started_on_shows_its_marketplace_state(
+    rec: OrderRecord, state: State
+) -> None:
+    assert order_state(rec.order) == state

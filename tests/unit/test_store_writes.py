@@ -23,7 +23,7 @@ from cdtui.models import (
     TrackingPush,
     derive_state,
 )
-from cdtui.store import Store, compact_order, shard_index
+from cdtui.store import PreparedOrder, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -95,13 +95,28 @@ def test_documents_are_the_bytes_pydantic_would_write() -> None:
     local = rec.model_dump_json(exclude={"order"}).encode()
     assert record_json == local[:-1] + b',"order":' + order_json + b"}"
     assert OrderRecord.model_validate_json(record_json) == rec
-    compact_order(rec.order)  # shared field sets serialise the same
+    store_mod._share_fields_sets(rec)  # shared field sets serialise the same
     assert store_mod._order_json(rec.order) == order_json
 
 
-def test_a_compacted_order_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    rec = full_record("A")
-    compact_order(rec.order)
+@pytest.mark.parametrize("status", ["InPreparation", "Cancelled", "WaitingAcceptance"])
+def test_a_prepared_order_is_the_record_pydantic_would_write(store: Store, status: str) -> None:
+    odd = 'A"1\\é'  # an id that JSON must escape
+    fetched = order(odd, status=status)
+    [prepared] = store.prepare_orders("7", "98979", [fetched])
+    expected = OrderRecord(
+        order_id=odd, integration_id="7", seller_id="98979", order=fetched, first_seen_at=NOW
+    )
+    expected.state, expected.attention = derive_state(expected)
+    assert OrderRecord.model_validate_json(prepared.record_json) == expected
+    assert prepared.order_json() == store_mod._order_json(fetched)
+    assert (prepared.order_id, prepared.updated_at) == (odd, fetched.updated_at)
+
+
+def test_a_shared_order_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = OrderRecord.model_validate_json(full_record("A").model_dump_json())  # as read
+    store_mod._share_fields_sets(rec)
+    rec = rec.model_copy(update={"label": full_record("A").label})  # as a write makes it
     walked: list[object] = []
     real = store_mod._share
     monkeypatch.setattr(store_mod, "_share", lambda m: (walked.append(m), real(m)))
@@ -189,10 +204,8 @@ def test_imported_records_match_the_files_and_later_changes_are_seen(store: Stor
     nothing and a changed one is stored."""
     integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
     ids = ids_over_shards(40)
-    fetched = [order(i) for i in ids]
-    for o in fetched:
-        compact_order(o)
-    assert store.upsert_orders(integ, "98979", fetched).imported == 40
+    prepared = store.prepare_orders(integ, "98979", [order(i) for i in ids])
+    assert store.upsert_orders(integ, "98979", prepared).imported == 40
     cached = {r.order_id: r for r in store.orders()}
     fresh = {r.order_id: r for r in Store(store.home).orders()}
     assert cached == fresh
@@ -208,3 +221,34 @@ def test_imported_records_match_the_files_and_later_changes_are_seen(store: Stor
     assert store.upsert_orders(integ, "98979", [changed, order(ids[4])]).updated == 1
     assert Store(store.home).order(ids[3]).order.status == "Shipped"
     assert store.upsert_orders(integ, "98979", [changed]).unchanged == 1
+
+
+def test_imported_orders_are_read_into_records_only_when_asked(store: Store) -> None:
+    """An import caches each new order as the JSON it wrote: a sync's look for orders in
+    work reads none of them, a label on one reads that one, a full list reads the rest."""
+    integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
+    ids = ids_over_shards(40)
+    store.upsert_orders(integ, "98979", store.prepare_orders(integ, "98979", map(order, ids)))
+
+    def unread() -> int:
+        return sum(
+            isinstance(v, PreparedOrder)
+            for shard in store._shards.values()
+            for v in shard.view()[0].values()
+        )
+
+    assert unread() == 40 and store.orders_in_work() == []
+    store.update_order(ids[7], lambda r: r.model_copy(update={"label": full_record(ids[7]).label}))
+    assert unread() == 39
+    assert [r.order_id for r in store.orders_in_work(integration_id=integ)] == [ids[7]]
+    assert store.counts(integ)["labelled"] == 1 and unread() == 39  # rows, not records
+    assert len(store.orders()) == 40 and unread() == 0
+
+
+def test_prepared_orders_only_go_to_their_own_integration(store: Store) -> None:
+    a = store.add_integration(name="A", seller_id="98979", login="demo").id
+    b = store.add_integration(name="B", seller_id="11111", login="other").id
+    prepared = store.prepare_orders(a, "98979", [order("X1")])
+    with pytest.raises(ValueError):
+        store.upsert_orders(b, "11111", prepared)
+    assert store.orders() == []
