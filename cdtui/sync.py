@@ -138,7 +138,8 @@ class SyncRunner:
         try:
             # Validating a page allocates thousands of objects, and the collector would
             # walk them again and again while the import runs; each page's short-lived
-            # cycles are collected after it instead.
+            # cycles are collected after it instead, from the youngest generation only
+            # (promoting what survives would bring a full collection forward).
             with gc_paused():
                 catchup, import_ok = await self._import(integ, started, report, notify)
         except CdtuiError as exc:
@@ -212,7 +213,7 @@ class SyncRunner:
                         else:
                             anonymous += 1
                     notify(SyncProgress(integ.id, "import", len(found), None))
-                    gc.collect(1)  # a page's short-lived cycles (HTTP objects), not the orders
+                    gc.collect(0)  # the page's own short-lived cycles (HTTP objects)
                 total = await octopia.count_orders(
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
                 )
