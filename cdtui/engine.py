@@ -8,6 +8,7 @@ create and cancel labels, answer orders waiting for acceptance. Failures are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cdtui.config import Settings
-from cdtui.errors import CdtuiError, DelegationMissing, UsageError
+from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
 from cdtui.labels import (
     LabelOutcome,
     LabelService,
@@ -470,13 +471,20 @@ class Engine:
             await self.octopia.set_approval(rec.seller_id, rec.order_id, accepted)
         except DelegationMissing:
             raise self._delegation_missing(rec.seller_id) from None
+        await self.reread_order(rec)
+        return self.store.order(order_id)
+
+    async def reread_order(self, rec: OrderRecord) -> None:
+        """Store the marketplace's own copy of an order cdtui has just changed there (an
+        answer, a tracking update), so its status shows without waiting for the next
+        sync. Best effort: a failed read is logged, and the next sync brings it."""
         try:
             fresh = await self.octopia.order(rec.seller_id, rec.order_id)
         except CdtuiError as exc:
-            log.warning("order %s answered, but re-reading it failed: %s", order_id, exc)
-            return self.store.order(order_id)
-        self.store.upsert_orders(rec.integration_id, rec.seller_id, [fresh])
-        return self.store.order(order_id)
+            log.warning("order %s was changed, but re-reading it failed: %s", rec.order_id, exc)
+            return
+        with contextlib.suppress(NotFoundLocally):  # disconnected meanwhile
+            self.store.upsert_orders(rec.integration_id, rec.seller_id, [fresh])
 
     async def label_file(self, order_id: str) -> Path:
         """The saved label file, downloaded again if it is missing."""

@@ -828,6 +828,7 @@ class LabelService:
             self._finish_push(order_id, claim, PushStatus.PENDING, error="interrupted", retry=True)
             raise
         self._finish_push(order_id, claim, PushStatus.SENT, carrier=carrier)
+        await self.engine.reread_order(rec)  # the marketplace now shows it shipped
         return PushResult(PushStatus.SENT)
 
     def _take_for_push(self, order_id: str) -> tuple[OrderRecord, LabelClaim]:

@@ -60,6 +60,9 @@ async def test_label_end_to_end_sends_tracking_once(
     assert read_file(outcome.label_path).startswith(b"%PDF")
     stored = connected.order(rec.order_id)
     assert stored.state == State.TRACKING_SENT and stored.claim is None
+    # the marketplace's own copy is read back at once: shipped, with the parcel
+    assert stored.marketplace_status == "Shipped"
+    assert outcome.tracking_number in stored.order.parcel_numbers
     [post] = _posts(sandbox, rec.order_id)
     assert post[0]["parcelNumber"] == outcome.tracking_number  # type: ignore[index]
     octopia_labels = {c["label"] for c in data.CARRIERS}
@@ -342,6 +345,31 @@ async def test_push_failures_are_retried_with_backoff_until_sent(
     assert report.tracking_sent == 1
     assert connected.order(rec.order_id).state == State.TRACKING_SENT
     assert len(_posts(sandbox, rec.order_id)) == 1
+
+
+async def test_a_failed_read_after_the_push_leaves_it_sent(
+    connected: Engine, sandbox: SandboxServer
+) -> None:
+    """The read-back after a push is a courtesy: if Octopia fails it, the update still
+    counts as sent (once) and the order keeps the parcel it was given locally."""
+    rec = (await _to_ship(connected))[0]
+    real = connected.octopia.order
+    calls = 0
+
+    async def order_then_fail(seller_id: str, order_id: str):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls > 1:  # the read before the post works; the one after it fails
+            raise CdtuiError("Octopia is unavailable")
+        return await real(seller_id, order_id)
+
+    connected.octopia.order = order_then_fail  # type: ignore[method-assign]
+    outcome = await connected.create_label(rec.order_id)
+    assert outcome.ok and outcome.tracking_sent and outcome.error is None
+    stored = connected.order(rec.order_id)
+    assert stored.state == State.TRACKING_SENT and stored.marketplace_status == "InPreparation"
+    assert outcome.tracking_number in stored.order.parcel_numbers
+    assert len(_posts(sandbox, rec.order_id)) == 1 and calls == 2
 
 
 async def test_a_refused_push_asks_the_operator(
