@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -88,8 +89,10 @@ class CdtuiApp(App[int]):
         *,
         clock: Callable[[], datetime] = utcnow,
         demo_hint: tuple[str, str] | None = None,
+        quit_on_signals: bool = False,
     ) -> None:
         super().__init__()
+        self._quit_on_signals = quit_on_signals
         self.home = resolve_home(home)
         self.clock = clock
         self.demo_hint = demo_hint
@@ -119,6 +122,8 @@ class CdtuiApp(App[int]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
+        if self._quit_on_signals:
+            self._quit_on(signal.SIGTERM, signal.SIGHUP)
         if self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # legible with 16 colours
         try:
@@ -131,6 +136,15 @@ class CdtuiApp(App[int]):
             self.push_screen(SetupScreen(settings, first_run=True))
             return
         self._start(settings)
+
+    def _quit_on(self, *signals: signal.Signals) -> None:
+        """End the app as ``q`` does on these signals (SIGHUP: the SSH session dropped),
+        instead of dying where it stands: workers stop between store writes, the
+        terminal is restored, and the demo's throwaway folder is removed."""
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.call_later, self.action_quit)
 
     def _start(self, settings: Settings) -> None:
         from cdtui.engine import Engine
@@ -588,7 +602,7 @@ def run(*, demo: bool = False, no_mouse: bool = False) -> int:
     """``cdtui`` and ``cdtui demo``: run the TUI, return the exit code."""
     if demo:
         return _run_demo(no_mouse=no_mouse)
-    app = CdtuiApp()
+    app = CdtuiApp(quit_on_signals=True)
     app.run(mouse=not no_mouse)
     return app.return_code or 0
 
@@ -629,7 +643,7 @@ def _run_demo(*, no_mouse: bool) -> int:
         logging_setup.configure(home, [data.AGGREGATOR_CLIENT_SECRET, data.SENDCLOUD_SECRET_KEY])
         server.start()
         save_settings(demo_settings(home, server.url))
-        app = CdtuiApp(home, demo_hint=(data.SELLER_ID, "demo-shop"))
+        app = CdtuiApp(home, demo_hint=(data.SELLER_ID, "demo-shop"), quit_on_signals=True)
         app.run(mouse=not no_mouse)
         return app.return_code or 0
     finally:
