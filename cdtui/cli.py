@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -120,9 +121,14 @@ def integration_json(integ: Integration, interval: int) -> dict[str, Any]:
         "last_sync": _dt(integ.last_sync_at),
         "next_sync": _dt(next_sync),
         "last_error": integ.last_error,
-        "default_weight_kg": str(integ.default_weight_kg) if integ.default_weight_kg else None,
+        "default_weight_kg": _kg(integ.default_weight_kg) if integ.default_weight_kg else None,
         "default_shipping_option": integ.default_shipping_option,
+        "sku_weights": {sku: _kg(kg) for sku, kg in integ.sku_weights.items()},
     }
+
+
+def _kg(weight: Decimal) -> str:
+    return f"{weight.normalize():f}"  # 0.35, not 0.350
 
 
 # ---------------------------------------------------------------- parser
@@ -154,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--labels-dir", metavar="DIR")
     s.add_argument("--label-format", choices=("pdf", "zpl"))
     s.add_argument("--print-command", metavar="CMD")
+    s.add_argument(
+        "--carrier-map",
+        metavar="CARRIER=LABEL",
+        action="append",
+        help="the Octopia carrier label for a Sendcloud carrier code or name (repeat it; "
+        "CARRIER= removes one)",
+    )
 
     c = sub.add_parser("connect", help="connect a seller account (Seller ID + login)")
     c.add_argument("--name", required=True)
@@ -172,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--channels", metavar="all|ID,ID")
     up.add_argument("--default-weight", metavar="KG")
     up.add_argument("--shipping-option", metavar="CODE", help='default shipping option ("" clears)')
+    up.add_argument(
+        "--sku-weight",
+        metavar="SKU=KG",
+        action="append",
+        help="a product's weight, used when every line of an order has one (repeat it; "
+        "SKU= removes one)",
+    )
 
     d = sub.add_parser("disconnect", help="delete an integration and its stored orders")
     d.add_argument("id", metavar="ID")
@@ -244,9 +264,20 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
             overrides[field] = value
     home = resolve_home()
     settings = load_settings(home, **overrides)
+    carriers = None
+    if args.carrier_map:
+        carriers = dict(settings.carrier_map)
+        for carrier, label in _pairs(args.carrier_map, "--carrier-map", "CARRIER=LABEL").items():
+            if label:
+                carriers[carrier] = label
+            else:
+                carriers.pop(carrier, None)
     prompted = _ask_missing(settings)
     if prompted:
         settings = load_settings(home, **overrides, **prompted)
+    if carriers is not None:
+        # set here, not given to load_settings: its sources merge mappings key by key
+        settings = settings.model_copy(update={"carrier_map": carriers})
     logging_setup.add_secrets(settings.secret_values())
     settings.require_octopia()
     settings.require_sendcloud()
@@ -274,6 +305,17 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
     if settings.sender_address_id is None:
         print("Labels need a Sendcloud sender address: add --sender-address-id N.", file=out)
     return EXIT_OK
+
+
+def _pairs(values: list[str], flag: str, form: str) -> dict[str, str]:
+    """``KEY=VALUE`` arguments (the value may be empty); ``UsageError`` otherwise."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} expects {form}, not {value!r}; nothing was saved.")
+        pairs[key.strip()] = rest.strip()
+    return pairs
 
 
 def _ask_missing(settings: Settings) -> dict[str, str]:
@@ -371,6 +413,9 @@ async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
             channels=args.channels,
             default_weight_kg=args.default_weight,
             default_shipping_option=args.shipping_option,
+            sku_weights=_pairs(args.sku_weight, "--sku-weight", "SKU=KG")
+            if args.sku_weight
+            else None,
         )
     finally:
         await engine.aclose()

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -275,8 +275,10 @@ class Engine:
         channels: Channels | str | None = None,
         default_weight_kg: Decimal | str | None = None,
         default_shipping_option: str | None = None,
+        sku_weights: Mapping[str, str | Decimal | None] | None = None,
     ) -> Integration:
-        """Change name, channels or defaults. An empty shipping option clears it."""
+        """Change name, channels or defaults. An empty shipping option clears it; in
+        ``sku_weights`` (merged into the table) an empty or ``None`` weight removes a SKU."""
         current = self.store.integration(integration_id)
         changes: dict[str, Any] = {}
         if name is not None:
@@ -294,8 +296,19 @@ class Engine:
             if len(code) > 200:
                 raise UsageError("The shipping option code is too long.")
             changes["default_shipping_option"] = code or None
+        if sku_weights is not None:
+            table = dict(current.sku_weights)
+            for sku, weight in sku_weights.items():
+                sku = sku.strip()
+                if not sku or len(sku) > 200:
+                    raise UsageError(f"{sku!r} is not a SKU.")
+                if weight is None or (isinstance(weight, str) and not weight.strip()):
+                    table.pop(sku, None)
+                else:
+                    table[sku] = parse_weight(weight)
+            changes["sku_weights"] = table
         if not changes:
-            raise UsageError("Nothing to change: give a name, channels or a default.")
+            raise UsageError("Nothing to change: give a name, channels, a default or SKU weights.")
 
         def apply(i: Integration) -> Integration:
             return i.model_copy(update=changes)

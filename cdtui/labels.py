@@ -459,9 +459,9 @@ class LabelService:
                 return by_key[carrier_key(name)]
         shown = label.carrier_name or label.carrier_code or "unknown"
         raise CarrierUnmapped(
-            f"The carrier {shown!r} matches no Octopia carrier: add "
-            f'"{label.carrier_code or shown}": "<Octopia carrier label>" to carrier_map '
-            f"in {self.settings.config_path}; the tracking update waits until then."
+            f"The carrier {shown!r} matches no Octopia carrier: run `cdtui setup "
+            f"--carrier-map '{label.carrier_code or shown}=<Octopia carrier label>'`; the "
+            "tracking update waits until then."
         )
 
     async def _octopia_carriers(self, seller_id: str) -> list[Carrier]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Result, Run, snapshot, to_ship
+from conftest import Result, Run, shipments_by_order, snapshot, to_ship
 
 from cdtui import cli
 from cdtui.sandbox import data
@@ -281,3 +282,44 @@ def test_tui_and_sandbox_are_reached_through_the_same_command(
     assert cli.main(["sandbox", "--help"]) == 0
     assert "--latency-ms" in capsys.readouterr().out
     assert cli.main(["sandbox", "--port", "x"]) == 2
+
+
+def test_carrier_labels_and_sku_weights_are_set_from_the_command_line(
+    ready: Run, sandbox: SandboxServer, cdtui_home: Path
+) -> None:
+    config = cdtui_home / "config.json"
+
+    def carriers() -> object:
+        return json.loads(config.read_text()).get("carrier_map")
+
+    r = ready("setup", "--carrier-map", "colissimo_home=Colissimo", "--carrier-map", "DHL X=DHL")
+    assert r.code == 0, r.err
+    assert carriers() == {"colissimo_home": "Colissimo", "DHL X": "DHL"}
+    assert ready("setup", "--carrier-map", "DHL X=").code == 0  # removes that one only
+    assert carriers() == {"colissimo_home": "Colissimo"}
+    before = config.read_bytes()
+    bad = ready("setup", "--carrier-map", "Colissimo")
+    assert bad.code == 2 and "CARRIER=LABEL" in bad.err and config.read_bytes() == before
+
+    [integ] = ready("integrations", "--json").json()  # type: ignore[misc]
+    order_id = to_ship(ready)[0]
+    doc = sandbox.world.order(order_id)
+    skus = {ln["offer"]["sellerProductId"] for ln in doc["lines"]}
+    weights = [f"{sku}=0.35" for sku in skus] + ["UNUSED=2"]
+    r = ready("integration", "update", integ["id"], *(f"--sku-weight={w}" for w in weights))
+    assert r.code == 0, r.err
+    ready("integration", "update", integ["id"], "--sku-weight", "UNUSED=")
+    [integ] = ready("integrations", "--json").json()  # type: ignore[misc]
+    assert integ["sku_weights"] == {sku: "0.35" for sku in skus}
+    bad = ready("integration", "update", integ["id"], "--sku-weight", "X=heavy")
+    assert bad.code == 2 and ready("integrations", "--json").json() == [integ]
+
+    assert ready("label", order_id).code == 0  # the label is weighed from the table
+    [shipment] = shipments_by_order(sandbox)[order_id]
+    quantity = sum(
+        ln["quantity"]
+        for ln in doc["lines"]
+        if (ln["offer"].get("supplyMode") or "Seller") == "Seller"
+        and ln["status"] in ("InPreparation", "CancelRequest")
+    )
+    assert shipment.parcels[0].weight == Decimal("0.35") * quantity  # type: ignore[attr-defined]

@@ -395,9 +395,9 @@ async def test_unmapped_carrier_keeps_the_label_and_waits_for_a_mapping(
     connected.labels._carriers[data.SELLER_ID] = (clock(), [Carrier(code="x", label="Nobody")])
     outcome = await connected.create_label(rec.order_id)
     assert outcome.ok and outcome.label_path and not outcome.tracking_sent
-    assert "carrier_map" in (outcome.error or "")
+    assert "--carrier-map" in (outcome.error or "")
     stored = connected.order(rec.order_id)
-    assert stored.state == State.LABELLED and "carrier_map" in (stored.error or "")
+    assert stored.state == State.LABELLED and "--carrier-map" in (stored.error or "")
     assert _posts(sandbox, rec.order_id) == []
     assert stored.label and stored.label.carrier_code
     connected.settings.carrier_map = {stored.label.carrier_code: "Colissimo"}
