@@ -252,3 +252,18 @@ def test_prepared_orders_only_go_to_their_own_integration(store: Store) -> None:
     with pytest.raises(ValueError):
         store.upsert_orders(b, "11111", prepared)
     assert store.orders() == []
+
+
+def test_another_process_write_replaces_what_an_import_left_unread(store: Store) -> None:
+    """Orders an import cached as JSON are dropped with the file they sit in when another
+    process rewrites it: this process then sees that process's change, and nothing of
+    its own is lost or written again."""
+    integ = store.add_integration(name="Shop", seller_id="98979", login="demo").id
+    ids = ids_over_shards(40)
+    store.upsert_orders(integ, "98979", store.prepare_orders(integ, "98979", map(order, ids)))
+    other = Store(store.home, clock=lambda: NOW)
+    other.update_order(ids[5], lambda r: r.model_copy(update={"label": full_record(ids[5]).label}))
+    assert [r.order_id for r in store.orders_in_work()] == [ids[5]]
+    again = store.upsert_orders(integ, "98979", [order(i) for i in ids])
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 40)
+    assert store.order(ids[5]).label is not None and len(store.orders()) == 40
