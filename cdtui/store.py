@@ -20,6 +20,8 @@ Guarantees:
   (inode, mtime, size) changed, so processes see each other's writes.
 - **Damaged files are never overwritten.** A file that does not parse, or holds
   something else than cdtui wrote, stops the operation with a ``StoreError`` naming it.
+  (An order nothing has started on is validated when its record is needed, and always
+  before its file is written again.)
 - **Schema versions.** ``meta.json`` carries ``schema_version``; older stores are
   migrated (after a backup), newer ones refused with a message to upgrade.
 - **No-op writes cost nothing.** An upsert that changes nothing writes no file.
@@ -522,8 +524,18 @@ class PreparedOrder(NamedTuple):
         return self.record_json[self.order_at : -1]
 
 
-#: what a shard caches for an order: its record, or an imported order not yet read
-_Stored = OrderRecord | PreparedOrder
+class _Unread(NamedTuple):
+    """An order read from its file but not validated yet: one cdtui has not started on
+    (no claim, label or tracking update), so nothing but a request for its record needs
+    it. A process that syncs from cron reads 10,000 of these, not 10,000 records."""
+
+    order_id: str
+    record_json: bytes
+
+
+#: what a shard caches for an order: its record, an imported order not yet read back,
+#: or an order from the file not yet validated
+_Stored = OrderRecord | PreparedOrder | _Unread
 
 
 def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> bytes:
@@ -572,9 +584,28 @@ def _from_prepared(prepared: PreparedOrder) -> OrderRecord:
     return rec
 
 
+def _read(path: Path, stored: _Stored) -> OrderRecord:
+    """The record of a cached order, validated now if it was not yet."""
+    if isinstance(stored, OrderRecord):
+        return stored
+    if isinstance(stored, PreparedOrder):
+        return _from_prepared(stored)
+    rec = _validated(path, stored.order_id, orjson.loads(stored.record_json))
+    _share_fields_sets(rec)
+    return rec
+
+
+def _started_on(doc: Any) -> bool:
+    """Whether a stored document has a claim, a label or a tracking update (or is not
+    even an object: it is validated at once then, and reported)."""
+    return not isinstance(doc, dict) or any(
+        doc.get(key) is not None for key in ("claim", "label", "push")
+    )
+
+
 def _in_work(rec: _Stored) -> TypeGuard[OrderRecord]:
     """Whether cdtui has started on the order: a claim, a label or a tracking update."""
-    return not isinstance(rec, PreparedOrder) and (
+    return isinstance(rec, OrderRecord) and (
         rec.claim is not None or rec.label is not None or rec.push is not None
     )
 
@@ -762,9 +793,12 @@ class _Shard:
     equal documents give equal digests) — and ``rows``, the light ``OrderRow``s of
     list views. A process that only lists orders never validates a record; one that
     only syncs never builds a row. A write re-reads the file (unchanged, as its stamp
-    proves) and replaces only the orders that changed, in both caches. An order this
-    process imported stays a ``PreparedOrder`` (its JSON) in ``records`` until a
-    ``record()`` or ``records()`` call reads it.
+    proves) and replaces only the orders that changed, in both caches.
+
+    ``records`` holds a record only where one is needed: an order this process imported
+    stays a ``PreparedOrder`` and an order read from the file with no claim, label or
+    tracking update an ``_Unread`` (its JSON) until ``record()`` or ``records()`` asks
+    for it — so a sync, which only resumes orders in work, validates almost nothing.
     """
 
     def __init__(self, integration_id: str, path: Path) -> None:
@@ -813,9 +847,12 @@ class _Shard:
             records: dict[str, _Stored] = {}
             with gc_paused():
                 for order_id, doc in docs.items():
-                    rec = _validated(path, order_id, doc)
-                    _share_fields_sets(rec)
-                    records[order_id] = rec
+                    if _started_on(doc):
+                        rec = _validated(path, order_id, doc)
+                        _share_fields_sets(rec)
+                        records[order_id] = rec
+                    else:  # validated when its record is asked for, or the file written
+                        records[order_id] = _Unread(order_id, orjson.dumps(doc))
             self._records, self._docs = records, None
         return self._records
 
@@ -837,22 +874,26 @@ class _Shard:
         return self._current_records(), self.digests
 
     def record(self, order_id: str) -> OrderRecord | None:
-        """One order's record (an imported order's JSON is read now, once)."""
+        """One order's record (read now, once, if it was not yet)."""
         stored = self.view()[0]
         rec = stored.get(order_id)
-        if isinstance(rec, PreparedOrder):
-            rec = stored[order_id] = _from_prepared(rec)
+        if rec is not None and not isinstance(rec, OrderRecord):
+            rec = stored[order_id] = _read(self.path, rec)
         return rec
 
-    def records(self) -> dict[str, OrderRecord]:
-        """Every order's record (imported orders' JSON is read now, once)."""
+    def records(self, *, only_unread: bool = False) -> dict[str, OrderRecord]:
+        """Every order's record (those not read yet are read now, once). With
+        ``only_unread``, only orders from the file are validated (a write's check: what
+        this process prepared needs none), and what is returned may still hold them."""
         stored = self.view()[0]
-        prepared = [p for p in stored.values() if isinstance(p, PreparedOrder)]
-        if prepared:
+        kinds = _Unread if only_unread else (_Unread, PreparedOrder)
+        pending = [(oid, v) for oid, v in stored.items() if isinstance(v, kinds)]
+        if pending:
+            path = self.path
             with gc_paused():
-                for p in prepared:
-                    stored[p.order_id] = _from_prepared(p)
-        return stored  # type: ignore[return-value]  # no PreparedOrder is left
+                for oid, value in pending:
+                    stored[oid] = _read(path, value)
+        return stored  # type: ignore[return-value]  # read (unless only_unread)
 
     def in_work(self) -> list[OrderRecord]:
         """The records of orders cdtui has started on (imported ones are not read)."""
@@ -876,6 +917,9 @@ class _Shard:
         """Stage orders as (record JSON, record or prepared order, order digest or
         ``None`` when not computed yet); written at the lock's end. Records are cached
         as given, so they must already share their fields sets (``_share_fields_sets``)."""
+        # Never rewrite a file holding something else than cdtui wrote: the orders read
+        # from it and not yet validated are validated before it is staged.
+        self.records(only_unread=True)
         records, digests = self.view()
         staged_json = self._staged[2] if self._staged is not None else {}
         new_digests = dict(digests)
@@ -1381,6 +1425,8 @@ class Store:
                 order_json = new.order_json()
                 digest = _digest(order_json)
                 known = digests.get(order_id)
+                if isinstance(old, _Unread):
+                    old = stored[order_id] = _read(view[0].path, old)
                 if known is None:  # first comparison since the file was read
                     known = digests[order_id] = _digest(
                         old.order_json()

@@ -617,3 +617,25 @@ def test_cached_records_share_their_fields_sets(
                     items = value if isinstance(value, list) else [value]
                     stack.extend(v for v in items if isinstance(v, BaseModel))
             assert seen >= 8
+
+
+def test_an_invalid_record_stops_every_write_to_its_file(
+    store: Store, integ_id: str, tmp_path: Path
+) -> None:
+    """Orders read from a file are validated when they are needed, but always before the
+    file is written again: a neighbour's write is refused and the file kept as it is."""
+    index = shard_index("A", store_mod.DEFAULT_SHARDS)
+    neighbour = next(
+        f"N{i}" for i in range(1000) if shard_index(f"N{i}", store_mod.DEFAULT_SHARDS) == index
+    )
+    store.upsert_orders(integ_id, "1", [order("A"), order(neighbour)])
+    path = shard_path(store, integ_id, "A")
+    data = orjson.loads(path.read_bytes())
+    data["orders"][neighbour]["order"]["status"] = None
+    damaged = orjson.dumps(data)
+    fresh = Store(tmp_path)  # another process, reading the file from now on
+    path.write_bytes(damaged)
+    assert fresh.orders_in_work() == []  # nothing there needs the damaged order
+    message = damage_and_check(path, damaged, lambda: fresh.update_order("A", with_label))
+    assert f"order {neighbour}" in message
+    damage_and_check(path, damaged, lambda: fresh.orders())
