@@ -285,8 +285,7 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
         _check_print_command(settings.print_command)
     if settings.labels_path.exists() and not settings.labels_path.is_dir():
         raise UsageError(f"The labels folder {settings.labels_path} is a file, not a folder.")
-    engine = _engine(settings)
-    try:
+    async with _engine(settings) as engine:
         for name, check in (
             ("Octopia", engine.check_octopia),
             ("Sendcloud", engine.check_sendcloud),
@@ -296,8 +295,6 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
             except BadCredentials as exc:
                 raise UsageError(f"{exc.message} Nothing was saved.") from None
             print(f"{name}: credentials accepted", file=out)
-    finally:
-        await engine.aclose()
     save_settings(settings)
     print(
         f"Settings saved in {settings.config_path} (secrets in {settings.secrets_path}).", file=out
@@ -355,13 +352,10 @@ def _check_print_command(command: str) -> None:
 
 
 async def cmd_connect(args: argparse.Namespace, out: Out) -> int:
-    engine = _engine(_settings())
-    try:
+    async with _engine(_settings()) as engine:
         integ = await engine.connect(
             name=args.name, seller_id=args.seller_id, login=args.login, channels=args.channels
         )
-    finally:
-        await engine.aclose()
     channels = "all sales channels" if integ.all_channels else ", ".join(integ.channels)
     print("Your integration is ready", file=out)
     print(
@@ -405,8 +399,7 @@ async def cmd_integrations(args: argparse.Namespace, out: Out) -> int:
 
 
 async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
-    engine = _engine(_settings())
-    try:
+    async with _engine(_settings()) as engine:
         integ = await engine.update_integration(
             args.id,
             name=args.name,
@@ -417,8 +410,6 @@ async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
             if args.sku_weight
             else None,
         )
-    finally:
-        await engine.aclose()
     print(f"Integration {integ.id} ({integ.name}) updated.", file=out)
     return EXIT_OK
 
@@ -439,13 +430,10 @@ async def cmd_disconnect(args: argparse.Namespace, out: Out) -> int:
 
 
 async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
-    engine = _engine(_settings())
-    try:
+    async with _engine(_settings()) as engine:
         if args.integration is not None:
             engine.store.integration(args.integration)
         reports = await engine.sync(args.integration)
-    finally:
-        await engine.aclose()
     if args.json:
         _json([r.as_json() for r in reports], out)
     else:
@@ -499,11 +487,10 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
     from cdtui.labels import parse_weight
 
     weight = parse_weight(args.weight) if args.weight is not None else None
-    engine = _engine(_settings())
     single = len(args.order_ids) == 1
     if not single and (weight is not None or args.shipping_option):
         raise UsageError("--weight and --shipping-option apply to one order at a time.")
-    try:
+    async with _engine(_settings()) as engine:
         if single:
             outcomes = [
                 await engine.create_label(
@@ -514,8 +501,6 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
             for oid in args.order_ids:
                 engine.store.order(oid)  # unknown ids: usage error before buying anything
             outcomes = await engine.create_labels(list(args.order_ids))
-    finally:
-        await engine.aclose()
     if args.json:
         payload: Any = [o.as_json() for o in outcomes]
         _json(payload[0] if single else payload, out)
@@ -540,11 +525,8 @@ def _print_outcome(o: Any, out: Out) -> None:
 
 
 async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
-    engine = _engine(_settings())
-    try:
+    async with _engine(_settings()) as engine:
         result = await engine.cancel_label(args.order_id)
-    finally:
-        await engine.aclose()
     if result.status == "cancelled":
         print(f"Label of order {args.order_id} cancelled: {result.message}", file=out)
     elif result.status == "queued":
@@ -562,11 +544,8 @@ async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
 
 
 async def cmd_approve(args: argparse.Namespace, out: Out, accepted: bool) -> int:
-    engine = _engine(_settings())
-    try:
+    async with _engine(_settings()) as engine:
         rec = await engine.approve(args.order_id, accepted)
-    finally:
-        await engine.aclose()
     verb = "accepted" if accepted else "refused"
     print(
         f"Order {rec.reference} {verb}; marketplace status {rec.marketplace_status}, "
