@@ -867,8 +867,8 @@ class _Shard:
         return self._rows
 
     def view(self) -> tuple[dict[str, _Stored], dict[str, bytes]]:
-        """(records or prepared orders, known order digests) as they are now, staged
-        changes included."""
+        """(cached orders — records, or JSON not read yet —, known order digests) as
+        they are now, staged changes included."""
         if self._staged is not None:
             return self._staged[0], self._staged[1]
         return self._current_records(), self.digests
@@ -883,8 +883,8 @@ class _Shard:
 
     def records(self, *, only_unread: bool = False) -> dict[str, OrderRecord]:
         """Every order's record (those not read yet are read now, once). With
-        ``only_unread``, only orders from the file are validated (a write's check: what
-        this process prepared needs none), and what is returned may still hold them."""
+        ``only_unread``, only the orders read from the file are validated (a write's
+        check: what this process prepared needs none), and prepared orders remain."""
         stored = self.view()[0]
         kinds = _Unread if only_unread else (_Unread, PreparedOrder)
         pending = [(oid, v) for oid, v in stored.items() if isinstance(v, kinds)]
