@@ -102,7 +102,10 @@ def test_connect(snap_compare, frozen_home: Path, size: tuple[int, int]) -> None
 @pytest.mark.parametrize("size", SIZES)
 def test_channel_selection(snap_compare, frozen_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def open_channels(pilot: Pilot[object]) -> None:
-        pilot.app.screen.query_one("#seller-input", Input).focus()
+        seller = pilot.app.screen.query_one("#seller-input", Input)
+        assert seller.value == data.SELLER_ID  # the sandbox's seller is filled in
+        seller.value = ""
+        seller.focus()
         await type_text(pilot, data.SELLER_ID)
         await pilot.press("ctrl+o")
 

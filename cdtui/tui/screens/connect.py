@@ -115,7 +115,8 @@ class ConnectScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         taken = {i.name.casefold() for i in self.cdtui.integrations()}
-        seller_hint, login_hint = self._hint or ("e.g. 98979", "your seller-portal login")
+        # the sandbox's seller is filled in: a demo only needs a name and ^s
+        seller, login = self._hint or ("", "")
         yield Static("Connect a Cdiscount / Octopia seller", classes="screen-title")
         with Horizontal(id="connect-body"):
             with Vertical(id="connect-form"):
@@ -130,7 +131,8 @@ class ConnectScreen(Screen[None]):
                 yield FormField(
                     "Seller ID",
                     id="seller",
-                    placeholder=seller_hint,
+                    value=seller,
+                    placeholder="e.g. 98979",
                     hint="digits (Octopia → Settings)",
                     validate=check_seller_id,
                     max_length=20,
@@ -138,7 +140,8 @@ class ConnectScreen(Screen[None]):
                 yield FormField(
                     "Login",
                     id="login",
-                    placeholder=login_hint,
+                    value=login,
+                    placeholder="your seller-portal login",
                     hint="seller-portal login",
                     validate=check_login,
                     max_length=100,
