@@ -163,6 +163,10 @@ def test_bad_input_on_every_command_changes_nothing(
         ["integration", "update", "1", "--default-weight", "-3"],
         ["integration", "update", "1", "--channels", "DARTFR"],
         ["integration", "update", "1", "--name", " "],
+        ["integration", "update", "1", "--sku-weight", "SKU-1"],
+        ["integration", "update", "1", "--sku-weight", "=0.3"],
+        ["integration", "update", "1", "--sku-weight", "SKU-1=0"],
+        ["integration", "update", "1", "--sku-weight", "SKU-1=1", "--sku-weight", "SKU-2=-1"],
         ["integration"],
         ["disconnect", "9"],
         ["disconnect"],
@@ -184,6 +188,8 @@ def test_bad_input_on_every_command_changes_nothing(
         ["setup", "--sender-address-id", "x"],
         ["setup", "--print-command", "no-such-printer-command-xyz"],
         ["setup", "--print-command", "lp 'unclosed"],
+        ["setup", "--carrier-map", "=Colissimo"],
+        ["setup", "--carrier-map", "colissimo", "--carrier-map", "dhl=DHL"],
     ]
     before = snapshot(cdtui_home)
     shipments = len(sandbox.world.shipments)
