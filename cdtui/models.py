@@ -237,12 +237,6 @@ class Order(_Api):
         ]
 
     @property
-    def ready_to_ship(self) -> bool:
-        return self.status == OrderStatus.IN_PREPARATION and any(
-            ln.merchant_ships and ln.status == OrderStatus.IN_PREPARATION for ln in self.lines
-        )
-
-    @property
     def shipping_address(self) -> Address | None:
         """The address of the first line that has one (it lives on the lines)."""
         for ln in self.shippable_lines or self.lines:
@@ -253,21 +247,6 @@ class Order(_Api):
     @property
     def parcel_numbers(self) -> set[str]:
         return {p.parcel_number for ln in self.lines for p in ln.parcels if p.parcel_number}
-
-    @property
-    def merchant_parcel_numbers(self) -> set[str]:
-        """Parcels on the merchant's own lines (a warehouse's parcels do not count)."""
-        return {
-            p.parcel_number
-            for ln in self.lines
-            if ln.merchant_ships
-            for p in ln.parcels
-            if p.parcel_number
-        }
-
-    @property
-    def all_lines_cancelled(self) -> bool:
-        return bool(self.lines) and all(ln.status == OrderStatus.CANCELLED for ln in self.lines)
 
 
 # ---------------------------------------------------------------- Sendcloud
@@ -467,16 +446,39 @@ CANCELLED_LABEL_ATTENTION = (
 )
 
 
+_CANCELLED = OrderStatus.CANCELLED.value
+_IN_PREPARATION = OrderStatus.IN_PREPARATION.value
+
+
 def order_state(order: Order) -> State:
     """The state of an order from the marketplace's side alone: what an order cdtui has
-    not started on (no claim, label or tracking) shows. ``derive_state`` builds on it."""
-    if order.status == OrderStatus.CANCELLED or order.all_lines_cancelled:
+    not started on (no claim, label or tracking) shows. ``derive_state`` builds on it.
+
+    Cancelled: the order, or every one of its lines. To ship (the ``api/octopia.md``
+    rule): in preparation, with a line the merchant ships itself that is in
+    preparation, and no parcel yet on the merchant's lines (a warehouse's parcels do not
+    count). The lines are walked once, with plain strings: an import runs this for
+    every order it fetches.
+    """
+    status = order.status
+    if status == _CANCELLED:
         return State.CANCELLED
-    if order.status == OrderStatus.DELIVERED:
+    lines = order.lines
+    all_cancelled, ready, parcel = bool(lines), False, False
+    for ln in lines:
+        line_status = ln.status
+        if line_status != _CANCELLED:
+            all_cancelled = False
+        if ln.merchant_ships:
+            ready = ready or line_status == _IN_PREPARATION
+            parcel = parcel or any(p.parcel_number for p in ln.parcels)
+    if all_cancelled:
+        return State.CANCELLED
+    if status == OrderStatus.DELIVERED:
         return State.DELIVERED
-    if order.status == OrderStatus.WAITING_ACCEPTANCE:
+    if status == OrderStatus.WAITING_ACCEPTANCE:
         return State.WAITING_ACCEPTANCE
-    if order.ready_to_ship and not order.merchant_parcel_numbers:
+    if status == _IN_PREPARATION and ready and not parcel:
         return State.TO_SHIP
     return State.NOT_SHIPPABLE
 

@@ -568,7 +568,7 @@ def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) 
         integration_id,
         seller_id,
         order.updated_at,
-        head + order_json + b"}",
+        b"".join((head, order_json, b"}")),
         len(head),
     )
 

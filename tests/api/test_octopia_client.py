@@ -23,6 +23,7 @@ from cdtui.errors import (
     Unavailable,
     UsageError,
 )
+from cdtui.models import State, order_state
 from cdtui.octopia import OctopiaClient
 
 ORDERS = f"{OCTOPIA_URL}/orders"
@@ -214,7 +215,7 @@ async def test_one_order(router, token_route, octopia):
     router.get(f"{ORDERS}/A%2FB").mock(return_value=httpx.Response(200, json=order_doc("A/B")))
     order = await octopia.order(SELLER, "A/B")
     assert order.order_id == "A/B"
-    assert order.ready_to_ship
+    assert order_state(order) == State.TO_SHIP
 
 
 async def test_unknown_order_is_not_found(router, token_route, octopia):
