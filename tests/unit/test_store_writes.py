@@ -267,3 +267,55 @@ def test_another_process_write_replaces_what_an_import_left_unread(store: Store)
     again = store.upsert_orders(integ, "98979", [order(i) for i in ids])
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 40)
     assert store.order(ids[5]).label is not None and len(store.orders()) == 40
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_stores_on_one_folder_agree_whatever_the_order_of_operations(
+    tmp_path: Path, seed: int
+) -> None:
+    """Random imports (prepared and plain), marketplace changes, labels, cancellations
+    and reads, from two store objects on one folder (as two processes): after every
+    step both see exactly what a fresh store reads from the files, and every state is
+    the one ``derive_state`` gives."""
+    import random
+
+    rng = random.Random(seed)
+    a = Store(tmp_path, clock=lambda: NOW, shards=4)
+    integ = a.add_integration(name="Shop", seller_id="98979", login="demo").id
+    b = Store(tmp_path, clock=lambda: NOW, shards=4)
+    ids = [f"R{i}" for i in range(30)]
+    statuses = ["InPreparation", "Shipped", "Cancelled", "WaitingAcceptance"]
+    label = full_record("x").label
+
+    def fetched(oid: str) -> Order:
+        return order(oid, status=rng.choice(statuses), reference=f"REF-{rng.randrange(3)}")
+
+    for _ in range(40):
+        store = rng.choice([a, b])
+        step = rng.randrange(5)
+        if step == 0:
+            batch = [fetched(i) for i in rng.sample(ids, 8)]
+            store.upsert_orders(integ, "98979", store.prepare_orders(integ, "98979", batch))
+        elif step == 1:
+            store.upsert_orders(integ, "98979", [fetched(i) for i in rng.sample(ids, 5)])
+        elif step in (2, 3):
+            known = [r.order_id for r in store.order_rows()]
+            if known:
+                target = rng.choice(known)
+                change = {"label": label if step == 2 else None}
+                store.update_order(target, lambda r, change=change: r.model_copy(update=change))
+        else:
+            store.orders_in_work()
+        fresh = Store(tmp_path)
+        truth = {r.order_id: r for r in fresh.orders()}
+        for view in (a, b):
+            # the lists that read no record, then (now and then) the records themselves
+            assert view.order_rows() == fresh.order_rows()
+            assert [r.order_id for r in view.orders_in_work()] == sorted(
+                oid for oid, r in truth.items() if r.label is not None
+            )
+            one = rng.choice(ids)
+            assert view.find_order(one) == truth.get(one)
+            if rng.random() < 0.3:
+                assert {r.order_id: r for r in view.orders()} == truth
+        assert all((r.state, r.attention) == derive_state(r) for r in truth.values())
