@@ -122,8 +122,10 @@ class CdtuiApp(App[int]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
-        if self._quit_on_signals:
-            self._quit_on(signal.SIGTERM, signal.SIGHUP)
+        if self._quit_on_signals:  # SIGHUP does not exist on Windows
+            self._quit_on(
+                *(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+            )
         if self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # legible with 16 colours
         try:
