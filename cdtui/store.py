@@ -957,9 +957,13 @@ class _Shard:
         self._staged = None
 
 
-def _sorted_rows(views: list[dict[str, OrderRow]], integrations: int) -> list[OrderRow]:
-    """Rows by integration (views come integration by integration) then order id."""
-    rows: list[OrderRow] = []
+_Listed = TypeVar("_Listed", OrderRecord, OrderRow)
+
+
+def _by_integration_then_id(views: list[dict[str, _Listed]], integrations: int) -> list[_Listed]:
+    """Records or rows by integration (views come integration by integration, as many
+    per integration) then order id."""
+    rows: list[_Listed] = []
     per_integration = len(views) // max(1, integrations)
     for i in range(integrations):
         part = [
@@ -1348,6 +1352,13 @@ class Store:
             self._shards[key] = shard
         return shard
 
+    def _integration_ids(self, integration_id: str | None) -> list[str]:
+        """The one integration asked for (``NotFoundLocally`` if unknown), else all."""
+        if integration_id is None:
+            return list(self._integrations())
+        self._require_integration(integration_id)
+        return [str(integration_id)]
+
     def _integration_shards(self, integration_id: str) -> list[_Shard]:
         return [self._shard(integration_id, i) for i in range(self._shard_count())]
 
@@ -1470,28 +1481,14 @@ class Store:
         self, *, integration_id: str | None = None, state: State | None = None
     ) -> list[OrderRecord]:
         """Orders by integration then order id (shared snapshots: do not mutate)."""
-        if integration_id is not None:
-            self._require_integration(integration_id)
-            ids = [str(integration_id)]
-        else:
-            ids = list(self._integrations())
+        ids = self._integration_ids(integration_id)
         shards = [s for iid in ids for s in self._integration_shards(iid)]
         with gc_paused():  # one deferred collection instead of one per file
             views = [s.records() for s in shards]  # re-reads the files that changed
         key = (tuple(ids), *(s.storage.version for s in shards))
         cached = self._list_cache.get(integration_id)
         if cached is None or cached[0] != key:
-            records: list[OrderRecord] = []
-            per_integration = len(views) // max(1, len(ids))
-            for i in range(len(ids)):
-                part = [
-                    r
-                    for view in views[i * per_integration : (i + 1) * per_integration]
-                    for r in view.values()
-                ]
-                part.sort(key=lambda r: r.order_id)
-                records.extend(part)
-            cached = (key, records)
+            cached = (key, _by_integration_then_id(views, len(ids)))
             self._list_cache[integration_id] = cached
         if state is None:
             return list(cached[1])
@@ -1506,21 +1503,17 @@ class Store:
         Much cheaper than ``orders()`` (no pydantic model is built) and cached per file
         version; a later call re-reads only the files another process changed.
         """
-        if integration_id is not None:
-            self._require_integration(integration_id)
-            ids = [str(integration_id)]
-        else:
-            ids = list(self._integrations())
+        ids = self._integration_ids(integration_id)
         shards = [s for iid in ids for s in self._integration_shards(iid)]
         with gc_paused():  # one deferred collection instead of one per file
             views = [s.row_view() for s in shards]  # re-reads the files that changed
         key = (tuple(ids), *(s.storage.version for s in shards))
         if any(s._staged is not None for s in shards):  # inside a write: not cached
-            cached = (key, _sorted_rows(views, len(ids)))
+            cached = (key, _by_integration_then_id(views, len(ids)))
         else:
             cached = self._rows_cache.get(integration_id)  # type: ignore[assignment]
             if cached is None or cached[0] != key:
-                cached = (key, _sorted_rows(views, len(ids)))
+                cached = (key, _by_integration_then_id(views, len(ids)))
                 self._rows_cache[integration_id] = cached
         if state is None:
             return list(cached[1])
@@ -1564,11 +1557,7 @@ class Store:
         What a sync resumes. Orders imported and untouched since are skipped without
         being read into records, so this stays cheap right after a large import.
         """
-        if integration_id is not None:
-            self._require_integration(integration_id)
-            ids = [str(integration_id)]
-        else:
-            ids = list(self._integrations())
+        ids = self._integration_ids(integration_id)
         found: list[OrderRecord] = []
         for iid in ids:
             part = [r for shard in self._integration_shards(iid) for r in shard.in_work()]
