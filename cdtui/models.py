@@ -9,6 +9,7 @@ Everything that is **unconfirmed** about Octopia's shapes is handled here and in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -253,14 +254,40 @@ class Order(_Api):
 
 
 class ShippingOption(BaseModel):
+    """One ``POST /shipping-options`` answer item: what cdtui needs to pick a service."""
+
     model_config = ConfigDict(extra="ignore")
 
     code: str
     name: str
     carrier_code: str | None = None
     carrier_name: str | None = None
+    #: ``quotes[0].price.total`` (only when asked with ``calculate_quotes``)
     price: Decimal | None = None
     currency: str | None = None
+    #: ``requirements.is_service_point_required``
+    service_point_required: bool = False
+    #: ``functionalities.last_mile``: ``home_delivery``, ``service_point``, ...
+    last_mile: str | None = None
+    #: ``functionalities.signature``
+    signature: bool = False
+    #: ``functionalities.delivery_deadline``: ``nextday``, ``standard``, ...
+    delivery_deadline: str | None = None
+    min_weight_kg: Decimal | None = None
+    max_weight_kg: Decimal | None = None
+
+    @property
+    def service_point(self) -> bool:
+        """Delivered to a service point (relay), not to the buyer's door."""
+        return self.service_point_required or self.last_mile == "service_point"
+
+
+class ShippingOptionList(list[ShippingOption]):
+    """The options Sendcloud offers, with its ``message`` when it offers none."""
+
+    def __init__(self, options: Iterable[ShippingOption] = (), message: str | None = None):
+        super().__init__(options)
+        self.message = message
 
 
 class Shipment(BaseModel):
@@ -278,7 +305,10 @@ class Shipment(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     label_url: str | None = None
+    #: ``parcels[0].label_file`` decoded (the announce answer carries it: no download)
     label_file: bytes | None = Field(default=None, exclude=True)
+    #: link of the parcel document whose ``document_type`` is ``customs-declaration``
+    customs_url: str | None = None
     announced_at: datetime | None = None
 
 
