@@ -80,6 +80,22 @@ class Subscription(_Api):
 class Carrier(_Api):
     code: str
     label: str
+    #: push parameters this carrier needs beyond the parcel number (``trackingUrl``);
+    #: the field's shape is unconfirmed: a bare ``true`` is read as ``["trackingUrl"]``
+    additional_parameters_required: list[str] = Field(default_factory=list)
+
+    @field_validator("additional_parameters_required", mode="before")
+    @classmethod
+    def _params(cls, v: Any) -> Any:
+        if v is True:
+            return ["trackingUrl"]
+        if v is None or v is False:
+            return []
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, list):
+            return [str(x) for x in v if isinstance(x, str | int) and str(x).strip()]
+        return []
 
     @property
     def key(self) -> str:
