@@ -123,6 +123,16 @@ class OrderStatus(StrEnum):
     CANCEL_REQUEST = "CancelRequest"  # line status only
 
 
+# Octopia delivery modes (``lines[].delivery.mode``), api/octopia.md. Relays have no
+# public mode code: a relay is a line whose shipping address has a ``pickupId``.
+#: the buyer collects at the seller's shop: no carrier label
+SHOP_PICKUP_MODES = frozenset({"ShopPickup", "RIM", "MAG"})
+#: sold as signed delivery ("Recommandé")
+SIGNED_MODES = frozenset({"SHD", "REG"})
+#: sold as express delivery
+EXPRESS_MODES = frozenset({"EHD", "EXP"})
+
+
 class Address(_Api):
     civility: str | None = None
     first_name: str | None = None
@@ -203,6 +213,10 @@ class OrderLine(_Api):
         return self.offer.seller_product_id
 
     @property
+    def shop_pickup(self) -> bool:
+        return (self.delivery.mode or "") in SHOP_PICKUP_MODES
+
+    @property
     def merchant_ships(self) -> bool:
         return (self.offer.supply_mode or "Seller") == "Seller"
 
@@ -264,6 +278,15 @@ class Order(_Api):
     @property
     def parcel_numbers(self) -> set[str]:
         return {p.parcel_number for ln in self.lines for p in ln.parcels if p.parcel_number}
+
+    @property
+    def cancel_request_lines(self) -> list[OrderLine]:
+        """The merchant's lines with a cancellation request (shipped only on request)."""
+        return [
+            ln
+            for ln in self.lines
+            if ln.merchant_ships and ln.status == OrderStatus.CANCEL_REQUEST
+        ]
 
 
 # ---------------------------------------------------------------- Sendcloud
@@ -374,6 +397,16 @@ class Integration(BaseModel):
     sender_address_id: int | None = None
     #: SKU -> weight in kg
     sku_weights: dict[str, Decimal] = Field(default_factory=dict)
+    #: SKU -> HS code (customs outside the EU), and the code for SKUs not in the table
+    sku_hs_codes: dict[str, str] = Field(default_factory=dict)
+    default_hs_code: str | None = None
+    #: SKU -> country of origin; ``origin_country`` for the others (else the sender's)
+    sku_origin_countries: dict[str, str] = Field(default_factory=dict)
+    origin_country: str | None = None
+    #: Sendcloud carrier code running the relay network of this seller's relay orders
+    relay_carrier: str = "mondial_relay"
+    #: ordered shipping rules (``cdtui.shipping.ShippingRule`` as dicts)
+    shipping_rules: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     #: start of the last run that completed without error: the next run's watermark
     last_success_started_at: datetime | None = None
@@ -398,8 +431,19 @@ class LabelInfo(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     shipping_option_code: str | None = None
+    #: what chose the option: "rule 1 (…)", "default option", "cheapest", "operator"
+    chosen_by: str | None = None
     weight_kg: Decimal | None = None
     label_path: str | None = None
+    #: the customs declaration saved beside the label (outside the EU)
+    customs_path: str | None = None
+    #: the relay point the parcel goes to (``to_service_point``)
+    relay_point_id: str | None = None
+    relay_point_name: str | None = None
+    #: the address the operator corrected for this label only (never sent to Octopia)
+    address_override: dict[str, str] | None = None
+    #: lines with a cancellation request that the operator chose to ship
+    included_cancel_requests: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     #: "cancelled" | "queued" | "refused" once a cancellation was asked
     cancel_status: str | None = None
@@ -516,7 +560,10 @@ def order_state(order: Order) -> State:
         if line_status != _CANCELLED:
             all_cancelled = False
         if ln.merchant_ships:
-            ready = ready or line_status == _IN_PREPARATION
+            # a shop pickup is handed over at the counter: nothing to ship
+            ready = ready or (
+                line_status == _IN_PREPARATION and ln.delivery.mode not in SHOP_PICKUP_MODES
+            )
             parcel = parcel or any(p.parcel_number for p in ln.parcels)
     if all_cancelled:
         return State.CANCELLED
@@ -529,11 +576,46 @@ def order_state(order: Order) -> State:
     return State.NOT_SHIPPABLE
 
 
+SHOP_PICKUP_ATTENTION = "Collected at the seller's shop: no carrier label"
+TRACKING_NOT_SENT = "Tracking not yet on the marketplace"
+
+
+def marketplace_attention(order: Order, state: State) -> str | None:
+    """What the operator must know about an order nothing was done to yet: a shop
+    pickup (no label), lines with a cancellation request (never shipped silently)."""
+    if state == State.TO_SHIP:
+        asked = order.cancel_request_lines
+        if asked:
+            ids = ", ".join(ln.order_line_id for ln in asked)
+            return (
+                f"Cancellation requested on line {ids}: shipped without it unless you "
+                "include it (only when the customer asked)"
+            )
+    elif state == State.NOT_SHIPPABLE and order.status == _IN_PREPARATION and any(
+        ln.merchant_ships and ln.status == _IN_PREPARATION and ln.shop_pickup
+        for ln in order.lines
+    ):
+        return SHOP_PICKUP_ATTENTION
+    return None
+
+
+def tracking_attention(rec: OrderRecord) -> str | None:
+    """A tracking update the marketplace has not accepted yet, whatever the state."""
+    push = rec.push
+    if push is None or push.status not in (PushStatus.PENDING, PushStatus.FAILED):
+        return None
+    if push.status == PushStatus.FAILED:
+        return f"{TRACKING_NOT_SENT}: refused by Octopia: {push.last_error or 'no reason given'}"
+    return f"{TRACKING_NOT_SENT}: {push.last_error or 'waiting to be sent'}"
+
+
 def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
     """The operator-facing state and attention text of a record.
 
     Pure function of the record: the store calls it after every change so that the
     stored ``state`` is always consistent with the marketplace document and the label.
+    No state hides a tracking update the marketplace has not accepted: delivered or
+    labelled, such an order carries its attention text.
     """
     market = order_state(rec.order)
     has_label = rec.label is not None and rec.label.active
@@ -542,18 +624,16 @@ def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
     if rec.claim is not None and not has_label:
         return State.LABEL_PENDING, None
     if market == State.DELIVERED or rec.delivered:
-        return State.DELIVERED, None
+        return State.DELIVERED, tracking_attention(rec)
     if has_label:
         if rec.push is not None and rec.push.status == PushStatus.SENT:
             return State.TRACKING_SENT, None
-        if rec.push is not None and rec.push.status == PushStatus.FAILED:
-            return State.LABELLED, f"Tracking update refused: {rec.push.last_error}"
-        return State.LABELLED, None
+        return State.LABELLED, tracking_attention(rec)
     if market != State.NOT_SHIPPABLE:  # waiting for acceptance, or to ship
-        return market, None
+        return market, marketplace_attention(rec.order, market)
     if rec.label is not None and rec.push is not None and rec.push.status == PushStatus.SENT:
         return State.NOT_SHIPPABLE, (
             f"Label cancelled after its tracking was sent: the marketplace still shows "
             f"parcel {rec.push.parcel_number}"
         )
-    return State.NOT_SHIPPABLE, None
+    return State.NOT_SHIPPABLE, marketplace_attention(rec.order, market)

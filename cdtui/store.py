@@ -68,6 +68,7 @@ from cdtui.models import (
     State,
     derive_state,
     iso,
+    marketplace_attention,
     order_state,
     utcnow,
 )
@@ -536,9 +537,8 @@ _Stored = OrderRecord | PreparedOrder | _Unread
 
 def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> bytes:
     """The JSON members every new record of a batch shares: all but ``order_id``,
-    ``state`` and ``order``, as pydantic writes them (defaults included, so a field
-    added to ``OrderRecord`` is in them too). A new record has no attention yet: that
-    needs a label."""
+    ``state``, ``attention`` and ``order``, as pydantic writes them (defaults included,
+    so a field added to ``OrderRecord`` is in them too)."""
     rec = OrderRecord(
         order_id="",
         integration_id=integration_id,
@@ -546,7 +546,9 @@ def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> b
         order=Order(order_id="", status=""),
         first_seen_at=now,
     )
-    members = rec.__pydantic_serializer__.to_json(rec, exclude={"order_id", "state", "order"})
+    members = rec.__pydantic_serializer__.to_json(
+        rec, exclude={"order_id", "state", "attention", "order"}
+    )
     return members[1:-1]
 
 
@@ -558,9 +560,12 @@ def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) 
     """One order as a new record: only its id, state and document are its own (no
     record model is built; ``test_store_writes`` checks the result against one)."""
     order_json = _order_json(order)
-    head = b'{"order_id":%s,"state":%s,%s,"order":' % (
+    state = order_state(order)
+    attention = marketplace_attention(order, state)
+    head = b'{"order_id":%s,"state":%s,"attention":%s,%s,"order":' % (
         orjson.dumps(order.order_id),
-        _STATE_JSON[order_state(order)],
+        _STATE_JSON[state],
+        b"null" if attention is None else orjson.dumps(attention),
         members,
     )
     return PreparedOrder(

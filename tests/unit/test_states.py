@@ -30,10 +30,12 @@ def line(
     supply: str | None = "Seller",
     parcel: str | None = None,
     n: int = 1,
+    mode: str = "THD",
 ) -> dict[str, Any]:
     return {
         "orderLineId": str(n),
         "status": status,
+        "delivery": {"mode": mode},
         "offer": {"sellerProductId": f"SKU-{n}", "supplyMode": supply},
         "parcels": [{"parcelNumber": parcel, "carrierName": "Colissimo"}] if parcel else [],
     }
@@ -47,6 +49,7 @@ def record(
     claim: bool = False,
     push: PushStatus | None = None,
     delivered_event: bool = False,
+    push_error: str | None = None,
 ) -> OrderRecord:
     """An order record; ``label`` is None, "active", "cancelled", "queued" or "refused"."""
     order = Order.model_validate(
@@ -67,7 +70,7 @@ def record(
             status=push,
             carrier_name="Colissimo",
             parcel_number="6A123",
-            last_error="Unknown carrier" if push == PushStatus.FAILED else None,
+            last_error=push_error or ("Unknown carrier" if push == PushStatus.FAILED else None),
         )
     if delivered_event:
         rec.tracking_events = [TrackingEvent(status_code="delivered", event_at=NOW)]
@@ -120,7 +123,13 @@ CASES = [
         "labelled, update waiting",
         record(label="active", push=PushStatus.PENDING),
         State.LABELLED,
-        None,
+        "Tracking not yet on the marketplace: waiting to be sent",
+    ),
+    (
+        "labelled, update failed for now",
+        record(label="active", push=PushStatus.PENDING, push_error="Octopia is unavailable"),
+        State.LABELLED,
+        "Tracking not yet on the marketplace: Octopia is unavailable",
     ),
     ("labelled, claim not yet released", record(label="active", claim=True), State.LABELLED, None),
     ("label cancel refused: still active", record(label="refused"), State.LABELLED, None),
@@ -129,13 +138,50 @@ CASES = [
         "tracking update refused",
         record(label="active", push=PushStatus.FAILED),
         State.LABELLED,
-        "Tracking update refused: Unknown carrier",
+        "Tracking not yet on the marketplace: refused by Octopia: Unknown carrier",
     ),
     (
         "delivered by the carrier before the marketplace knows",
         record("Shipped", [line("Shipped")], label="active", delivered_event=True),
         State.DELIVERED,
         None,
+    ),
+    (
+        "delivered by the carrier, tracking update still waiting",
+        record("InPreparation", label="active", push=PushStatus.PENDING, delivered_event=True),
+        State.DELIVERED,
+        "Tracking not yet on the marketplace: waiting to be sent",
+    ),
+    (
+        "delivered by the carrier, tracking update refused",
+        record("InPreparation", label="active", push=PushStatus.FAILED, delivered_event=True),
+        State.DELIVERED,
+        "Tracking not yet on the marketplace: refused by Octopia: Unknown carrier",
+    ),
+    (
+        "delivered on the marketplace, tracking update refused",
+        record("Delivered", [line("Delivered")], label="active", push=PushStatus.FAILED),
+        State.DELIVERED,
+        "Tracking not yet on the marketplace: refused by Octopia: Unknown carrier",
+    ),
+    (
+        "collected at the seller's shop",
+        record(lines=[line(mode="ShopPickup")]),
+        State.NOT_SHIPPABLE,
+        "Collected at the seller's shop: no carrier label",
+    ),
+    (
+        "collected at the shop (legacy RIM code)",
+        record(lines=[line(mode="RIM")]),
+        State.NOT_SHIPPABLE,
+        "Collected at the seller's shop: no carrier label",
+    ),
+    (
+        "a line with a cancellation request beside a line to ship",
+        record(lines=[line(), line("CancelRequest", n=2)]),
+        State.TO_SHIP,
+        "Cancellation requested on line 2: shipped without it unless you include it "
+        "(only when the customer asked)",
     ),
     (
         "cancelled after its label was bought",
