@@ -40,7 +40,13 @@ from cdtui.http import (
     raise_for_api,
     request,
 )
-from cdtui.models import CancelResult, Shipment, ShippingOption, TrackingEvent
+from cdtui.models import (
+    CancelResult,
+    Shipment,
+    ShippingOption,
+    ShippingOptionList,
+    TrackingEvent,
+)
 
 API = "Sendcloud"
 log = logging.getLogger("cdtui.sendcloud")
@@ -48,6 +54,15 @@ log = logging.getLogger("cdtui.sendcloud")
 FAILED = "ANNOUNCEMENT_FAILED"
 LABEL_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl"}
 PAPER_SIZES = ("A4", "A5", "A6")
+#: parcel documents cdtui downloads (``GET /parcels/{id}/documents/{document_type}``)
+DOCUMENT_TYPES = {"label": "label", "customs-declaration": "customs declaration"}
+#: ``documents[].document_type`` of a customs form, and the values the deprecated
+#: ``documents[].type`` uses for one
+CUSTOMS_TYPES = frozenset(
+    {"customs-declaration", "cn23", "cp71", "commercial-invoice", "cn23-default"}
+)
+#: parcel statuses read back after a 409 on cancel
+CANCELLED_STATUSES = frozenset({"CANCELLED", "CANCELED"})
 
 
 # ---------------------------------------------------------------- tolerant parsing
@@ -71,39 +86,163 @@ def _data(body: Any) -> Any:
 
 
 def _price(option: dict[str, Any]) -> tuple[Decimal | None, str | None]:
-    """The quote of a shipping option: ``quotes[0].price.total`` is reported, the rest
-    of the structure is unconfirmed, so a few plausible places are tried."""
+    """The quote of a shipping option.
+
+    The spec gives ``quotes[0].price.total`` = ``{"value": "7.90", "currency": "EUR"}``
+    (only when the request asked for ``calculate_quotes``); a few other plausible places
+    are tried so that a variant shape still prices the option.
+    """
     for path in (
         ("quotes", 0, "price", "total"),
         ("quotes", 0, "price"),
         ("quotes", 0, "total"),
+        ("price", "total"),
         ("price",),
     ):
         node = _dig(option, *path)
         if isinstance(node, dict) and "value" in node:
-            try:
-                return Decimal(str(node["value"])), node.get("currency")
-            except InvalidOperation:
+            amount = _decimal(node["value"])
+            if amount is None:
                 return None, None
+            currency = node.get("currency")
+            return amount, currency if isinstance(currency, str) and currency else None
     return None, None
 
 
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+#: weight units Sendcloud uses (``kg``, ``g``, ``lbs``), as kilograms
+_KG_PER_UNIT = {
+    "kg": Decimal(1),
+    "g": Decimal("0.001"),
+    "lbs": Decimal("0.45359237"),
+    "lb": Decimal("0.45359237"),
+    "oz": Decimal("0.028349523125"),
+}
+
+
+def _weight_kg(node: Any) -> Decimal | None:
+    """``{"value": "500", "unit": "g"}`` as kilograms (a bare number is kg)."""
+    unit = "kg"
+    if isinstance(node, dict):
+        unit = str(node.get("unit") or "kg").strip().lower()
+        node = node.get("value")
+    value = _decimal(node)
+    factor = _KG_PER_UNIT.get(unit)
+    if value is None or factor is None or value < 0:
+        return None
+    return value * factor
+
+
+def _flag(value: Any) -> bool:
+    """A boolean functionality (``true``/``false``; anything else is false)."""
+    return value is True
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def _option(item: Any) -> ShippingOption | None:
-    if not isinstance(item, dict) or not item.get("code"):
+    if not isinstance(item, dict) or not item.get("code") or not isinstance(item["code"], str):
         return None
     price, currency = _price(item)
     carrier = item.get("carrier") if isinstance(item.get("carrier"), dict) else {}
+    functions = item.get("functionalities")
+    functions = functions if isinstance(functions, dict) else {}
+    requirements = item.get("requirements")
+    requirements = requirements if isinstance(requirements, dict) else {}
+    needs_point = requirements.get("is_service_point_required")
+    if not isinstance(needs_point, bool):
+        # older answers say it in the functionalities only
+        needs_point = functions.get("service_point_input") == "required"
+    weight = item.get("weight") if isinstance(item.get("weight"), dict) else {}
     try:
         return ShippingOption(
-            code=str(item["code"]),
+            code=item["code"],
             name=str(item.get("name") or item["code"]),
-            carrier_code=carrier.get("code"),
-            carrier_name=carrier.get("name"),
+            carrier_code=_text(carrier.get("code")),
+            carrier_name=_text(carrier.get("name")),
             price=price,
             currency=currency,
+            service_point_required=needs_point,
+            last_mile=_text(functions.get("last_mile")),
+            signature=_flag(functions.get("signature")),
+            delivery_deadline=_text(functions.get("delivery_deadline")),
+            min_weight_kg=_weight_kg(weight.get("min")),
+            max_weight_kg=_weight_kg(weight.get("max")),
         )
     except ValidationError:
         return None
+
+
+def _options(body: Any) -> ShippingOptionList:
+    """``{"data": [...], "message": ...}``: ``data`` empty or null is no option."""
+    message = body.get("message") if isinstance(body, dict) else None
+    message = message.strip() or None if isinstance(message, str) else None
+    data = _data(body)
+    if data is None:
+        return ShippingOptionList([], message)
+    if not isinstance(data, list):
+        raise BadResponse("Sendcloud sent shipping options in an unexpected shape", api=API)
+    options = []
+    for item in data:
+        option = _option(item)
+        if option is None:
+            code = item.get("code") if isinstance(item, dict) else None
+            log.warning("skipping an unreadable shipping option %s", code or "(no code)")
+            continue
+        options.append(option)
+    options.sort(key=lambda o: (o.price is None, o.price or 0, o.name))
+    return ShippingOptionList(options, message)
+
+
+def _document_kind(doc: dict[str, Any]) -> str | None:
+    """``label`` or ``customs-declaration`` (or another type), from ``document_type``,
+    else from the deprecated ``type`` (``cn23``, ``cp71``... are customs forms)."""
+    kind = doc.get("document_type")
+    if not isinstance(kind, str) or not kind:
+        kind = doc.get("type")
+    if not isinstance(kind, str) or not kind:
+        return None
+    kind = kind.strip().lower()
+    return "customs-declaration" if kind in CUSTOMS_TYPES else kind
+
+
+def _document_links(parcel: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The parcel's label and customs declaration links (the first of each)."""
+    label_url = customs_url = None
+    documents = parcel.get("documents")
+    for doc in documents if isinstance(documents, list) else []:
+        if not isinstance(doc, dict):
+            continue
+        link = _str_or_none(doc.get("link"))
+        kind = _document_kind(doc)
+        if kind == "label" and label_url is None:
+            label_url = link
+        elif kind == "customs-declaration" and customs_url is None:
+            customs_url = link
+    return label_url, customs_url
+
+
+def _label_file(data: dict[str, Any], parcel: dict[str, Any]) -> bytes | None:
+    """``parcels[0].label_file`` (base64); the shipment-level ``label_file`` of older
+    answers only when the parcel has none."""
+    for raw in (parcel.get("label_file"), data.get("label_file")):
+        if isinstance(raw, str) and raw:
+            try:
+                return base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                log.warning("shipment %s carries an undecodable label_file", data.get("id"))
+    return None
 
 
 def _parse_shipment(data: Any) -> Shipment:
@@ -116,19 +255,7 @@ def _parse_shipment(data: Any) -> Shipment:
         parcel = {}
     status = parcel.get("status")
     status_code = status.get("code") if isinstance(status, dict) else status
-    label_url = None
-    for doc in parcel.get("documents") or []:
-        if isinstance(doc, dict) and doc.get("type") == "label":
-            label_url = doc.get("link")
-            break
-    label_file = None
-    raw_label = data.get("label_file")
-    if isinstance(raw_label, str) and raw_label:
-        try:
-            label_file = base64.b64decode(raw_label, validate=True)
-        except (binascii.Error, ValueError):
-            log.warning("shipment %s carries an undecodable label_file", data.get("id"))
-    parcel_id = parcel.get("id")
+    label_url, customs_url = _document_links(parcel)
     try:
         return Shipment(
             shipment_id=str(data["id"]),
@@ -136,12 +263,13 @@ def _parse_shipment(data: Any) -> Shipment:
             external_reference_id=_str_or_none(data.get("external_reference_id")),
             carrier_code=_str_or_none(carrier.get("code")),
             carrier_name=_str_or_none(carrier.get("name")),
-            parcel_id=_str_or_none(parcel_id),
+            parcel_id=_str_or_none(parcel.get("id")),
             parcel_status=_str_or_none(status_code),
             tracking_number=_str_or_none(parcel.get("tracking_number")),
             tracking_url=_str_or_none(parcel.get("tracking_url")),
-            label_url=_str_or_none(label_url),
-            label_file=label_file,
+            label_url=label_url,
+            label_file=_label_file(data, parcel),
+            customs_url=customs_url,
             announced_at=parcel.get("announced_at") or data.get("announced_at"),
         )
     except ValidationError:
@@ -296,8 +424,14 @@ class SendcloudClient:
         to_country: str,
         to_postal_code: str | None,
         weight_kg: Decimal,
-    ) -> list[ShippingOption]:
-        """Services that can carry the parcel, cheapest first (unpriced ones last)."""
+    ) -> ShippingOptionList:
+        """Services that can carry the parcel, cheapest first (unpriced ones last).
+
+        Asks for quotes (``calculate_quotes``): without them no option has a price. When
+        nothing can carry the parcel Sendcloud answers 200 with an empty (or null)
+        ``data`` and a ``message``: that is an empty list whose ``.message`` says why.
+        Items that cannot be read are skipped (and logged).
+        """
         weight = Decimal(weight_kg)
         if not weight.is_finite() or weight <= 0:
             raise UsageError("The parcel weight must be a positive number of kilograms")
@@ -314,15 +448,12 @@ class SendcloudClient:
             "from_address": origin,
             "to_address": destination,
             "parcels": [{"weight": {"value": f"{weight:.3f}", "unit": "kg"}}],
+            "calculate_quotes": True,
         }
         # a query, though a POST: safe to retry
         resp = await self._call("POST", "/shipping-options", retry=True, json=payload)
         raise_for_api(resp, API)
-        data = _data(json_of(resp, API))
-        if not isinstance(data, list):
-            raise BadResponse("Sendcloud sent shipping options in an unexpected shape", api=API)
-        options = [opt for opt in map(_option, data) if opt is not None]
-        return sorted(options, key=lambda o: (o.price is None, o.price or 0, o.name))
+        return _options(json_of(resp, API))
 
     async def announce(self, payload: dict[str, Any]) -> Shipment:
         """Buy the label. Safe to call again with the same ``external_reference_id``.
@@ -407,44 +538,87 @@ class SendcloudClient:
         raise_for_api(resp, API)
         return _parse_shipment(_data(json_of(resp, API)))
 
-    async def label_document(
-        self, parcel_id: str, *, fmt: Literal["pdf", "zpl"] = "pdf", paper_size: str = "A6"
+    async def parcel_document(
+        self,
+        parcel_id: str,
+        document_type: Literal["label", "customs-declaration"],
+        *,
+        fmt: Literal["pdf", "zpl"] = "pdf",
+        paper_size: str | None = "A6",
     ) -> bytes:
-        """The label file of a parcel, as PDF or ZPL."""
+        """A document of a parcel: its label (PDF or ZPL) or its customs declaration
+        (PDF only). ``paper_size`` is A4, A5 or A6; ``None`` leaves the document's own
+        size (A6 for labels, A4 for customs forms).
+
+        Raises :class:`UsageError` for an unknown type, format or size (before any
+        call), :class:`NotFound` when the parcel has no such document, and
+        :class:`BadResponse` when the bytes are not the format asked for.
+        """
+        what = DOCUMENT_TYPES.get(document_type)
+        if what is None:
+            raise UsageError(
+                f"Unknown parcel document {document_type!r} (label or customs-declaration)"
+            )
         if fmt not in LABEL_TYPES:
-            raise UsageError(f"Unknown label format {fmt!r} (pdf or zpl)")
-        paper = paper_size.upper()
-        if paper not in PAPER_SIZES:
-            raise UsageError(f"Unknown paper size {paper_size!r} (A4, A5 or A6)")
-        params = {"paper_size": paper, "dpi": "72" if fmt == "pdf" else "203"}
+            raise UsageError(f"Unknown document format {fmt!r} (pdf or zpl)")
+        if document_type == "customs-declaration" and fmt != "pdf":
+            raise UsageError("Customs declarations are only available as PDF")
+        params = {"dpi": "72" if fmt == "pdf" else "203"}
+        if paper_size is not None:
+            paper = paper_size.upper()
+            if paper not in PAPER_SIZES:
+                raise UsageError(f"Unknown paper size {paper_size!r} (A4, A5 or A6)")
+            params["paper_size"] = paper
         resp = await self._call(
             "GET",
-            f"/parcels/{quote(str(parcel_id), safe='')}/documents/label",
+            f"/parcels/{quote(str(parcel_id), safe='')}/documents/{document_type}",
             params=params,
             headers={"Accept": LABEL_TYPES[fmt]},
         )
         if resp.status_code == 404:
-            raise NotFound(f"Sendcloud has no label for parcel {parcel_id}", api=API, status=404)
+            raise NotFound(
+                f"Sendcloud has no {what} for parcel {parcel_id}",
+                api=API,
+                status=404,
+                detail=api_detail(resp),
+            )
         raise_for_api(resp, API)
         content = resp.content
-        looks_right = content.startswith(b"%PDF") if fmt == "pdf" else b"^XA" in content[:200]
+        head = content[:1024].lstrip()
+        looks_right = head.startswith(b"%PDF") if fmt == "pdf" else b"^XA" in head[:200]
         if not looks_right:
             raise BadResponse(
-                f"Sendcloud sent a label for parcel {parcel_id} that is not {fmt.upper()}",
+                f"Sendcloud sent a {what} for parcel {parcel_id} that is not {fmt.upper()}",
                 api=API,
             )
         return content
 
+    async def label_document(
+        self, parcel_id: str, *, fmt: Literal["pdf", "zpl"] = "pdf", paper_size: str = "A6"
+    ) -> bytes:
+        """The label file of a parcel, as PDF or ZPL (see :meth:`parcel_document`)."""
+        return await self.parcel_document(parcel_id, "label", fmt=fmt, paper_size=paper_size)
+
     async def cancel(self, shipment_id: str) -> CancelResult:
-        """Ask Sendcloud to cancel a label (never the marketplace order)."""
+        """Ask Sendcloud to cancel a label (never the marketplace order).
+
+        ``200`` → ``cancelled``; ``202`` → ``queued`` (Sendcloud watches the parcel and
+        cancels it later). A ``409`` is ambiguous: the spec uses it for a refusal
+        (delivered, more than 42 days old) *and* for a shipment that is already
+        cancelled or being cancelled ("This shipment is already being cancelled."). So
+        on a 409 the shipment is read back: parcel status ``CANCELLED`` → ``cancelled``;
+        ``CANCELLATION_REQUESTED`` (or any other status naming a cancellation) →
+        ``queued``; anything else → ``refused`` with Sendcloud's detail. If that read
+        fails too, the answer is ``refused`` with the 409's detail: a 409 never raises.
+        A 404 raises :class:`NotFound`; other errors raise as usual.
+        """
         resp = await self._call(
             "POST", f"/shipments/{quote(str(shipment_id), safe='')}/cancel", retry=False
         )
         if resp.status_code == 404:
             raise NotFound(f"Sendcloud has no shipment {shipment_id}", api=API, status=404)
         if resp.status_code == 409:
-            detail = api_detail(resp) or "Sendcloud refused to cancel this label"
-            return CancelResult(status="refused", message=detail)
+            return await self._cancel_conflict(shipment_id, api_detail(resp))
         raise_for_api(resp, API)
         data = _data(_safe_json(resp))
         message = data.get("message") if isinstance(data, dict) else None
@@ -455,6 +629,25 @@ class SendcloudClient:
             status="queued" if status == "queued" else "cancelled",
             message=str(message or "Shipment has been cancelled"),
         )
+
+    async def _cancel_conflict(self, shipment_id: str, detail: str | None) -> CancelResult:
+        """A 409 on cancel: already cancelled, being cancelled, or refused?"""
+        refused = detail or "Sendcloud refused to cancel this label"
+        try:
+            shipment = await self.get_shipment(shipment_id)
+        except Exception as exc:  # a 409 must stay an answer, never an exception
+            log.warning("cancel of %s: 409, and the read-back failed: %s", shipment_id, exc)
+            return CancelResult(status="refused", message=refused)
+        status = (shipment.parcel_status or "").upper()
+        if status in CANCELLED_STATUSES:
+            return CancelResult(
+                status="cancelled", message=detail or "The shipment is already cancelled"
+            )
+        if "CANCEL" in status:
+            return CancelResult(
+                status="queued", message=detail or "A cancellation is already under way"
+            )
+        return CancelResult(status="refused", message=refused)
 
     async def tracking(self, tracking_number: str) -> list[TrackingEvent]:
         """The parcel's tracking events, oldest first."""

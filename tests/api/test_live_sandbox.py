@@ -327,9 +327,18 @@ async def test_cancel_then_cancel_again(sendcloud):
     shipment = await sendcloud.announce(announce_payload("live-cancel-1"))
     first = await sendcloud.cancel(shipment.shipment_id)
     assert first.status == "cancelled"
+    # Sendcloud answers 409 again; the client reads the shipment back: already cancelled
     second = await sendcloud.cancel(shipment.shipment_id)
-    assert second.status == "refused"
+    assert second.status == "cancelled"
     assert "already" in second.message
+
+
+async def test_cancel_queued_then_cancel_again_is_still_queued(sendcloud):
+    shipment = await sendcloud.announce(announce_payload("live-cancel-2", option="ups:standard"))
+    first = await sendcloud.cancel(shipment.shipment_id)
+    assert first.status == "queued"
+    second = await sendcloud.cancel(shipment.shipment_id)  # 409, read back: requested
+    assert second.status == "queued"
 
 
 async def test_burst_of_writes_is_paced_under_the_limit(sandbox):

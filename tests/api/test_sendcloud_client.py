@@ -40,7 +40,20 @@ def shipment_doc(
     tracking: str | None = "6A123",
     errors: list[dict[str, Any]] | None = None,
     label_file: bytes | None = PDF,
+    legacy_label_file: bytes | None = None,
+    documents: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """A v3 shipment: the label file on the parcel (``legacy_label_file`` puts one on
+    the shipment too, as older answers did)."""
+    if documents is None:
+        documents = [
+            {
+                "document_type": "label",
+                "type": "label",
+                "size": "a6",
+                "link": f"{SENDCLOUD_URL}/parcels/383707309/documents/label",
+            }
+        ]
     doc: dict[str, Any] = {
         "id": sid,
         "order_number": "2511261130ABCD",
@@ -52,21 +65,20 @@ def shipment_doc(
                 "status": {"code": status, "message": status.title()},
                 "tracking_number": tracking,
                 "tracking_url": f"https://tracking.example/forward?code={tracking}",
-                "documents": [
-                    {
-                        "type": "label",
-                        "size": "a6",
-                        "link": f"{SENDCLOUD_URL}/parcels/383707309/documents/label",
-                    }
-                ],
+                "documents": documents,
                 "announced_at": "2026-11-26T10:20:00Z",
+                "label_file": None if label_file is None else b64(label_file),
             }
         ],
         "errors": errors or [],
     }
-    if label_file is not None:
-        doc["label_file"] = base64.b64encode(label_file).decode()
+    if legacy_label_file is not None:
+        doc["label_file"] = b64(legacy_label_file)
     return doc
+
+
+def b64(content: bytes) -> str:
+    return base64.b64encode(content).decode()
 
 
 PAYLOAD = {
@@ -113,65 +125,215 @@ async def test_good_keys_pass_the_check(router, sendcloud):
 # ---------------------------------------------------------------- shipping options
 
 
-def option(code: str, price: str | None, name: str | None = None) -> dict[str, Any]:
+OPTIONS = f"{SENDCLOUD_URL}/shipping-options"
+
+
+def option(
+    code: str,
+    price: str | None,
+    name: str | None = None,
+    *,
+    last_mile: str = "home_delivery",
+    service_point: bool = False,
+    signature: bool = False,
+    deadline: str | None = "standard",
+    weight: tuple[dict[str, str], dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """An option shaped like the v3 answer to a request with ``calculate_quotes``."""
+    low, high = weight or ({"value": "0.001", "unit": "kg"}, {"value": "30.000", "unit": "kg"})
     doc: dict[str, Any] = {
         "code": code,
         "name": name or code,
         "carrier": {"code": code.split(":")[0], "name": code.split(":")[0].title()},
         "product": {"code": code, "name": code},
+        "functionalities": {
+            "b2c": True,
+            "last_mile": last_mile,
+            "signature": signature,
+            "delivery_deadline": deadline,
+            "tracked": True,
+        },
+        "requirements": {"is_service_point_required": service_point},
+        "weight": {"min": low, "max": high},
     }
     if price is not None:
-        doc["quotes"] = [{"price": {"total": {"value": price, "currency": "EUR"}}}]
+        doc["quotes"] = [
+            {
+                "weight": {"min": low, "max": high},
+                "price": {
+                    "breakdown": [
+                        {
+                            "type": "price_without_insurance",
+                            "label": "Label",
+                            "price": {"value": price, "currency": "EUR"},
+                        }
+                    ],
+                    "total": {"value": price, "currency": "EUR"},
+                },
+                "lead_time": 48,
+            }
+        ]
     return doc
 
 
-async def test_shipping_options_cheapest_first(router, sendcloud):
-    route = router.post(f"{SENDCLOUD_URL}/shipping-options").mock(
+async def ask_options(sendcloud: SendcloudClient, **kw: Any):
+    args: dict[str, Any] = {
+        "from_country": "FR",
+        "from_postal_code": "69001",
+        "to_country": "FR",
+        "to_postal_code": "75002",
+        "weight_kg": Decimal("1.25"),
+    }
+    return await sendcloud.shipping_options(**{**args, **kw})
+
+
+async def test_shipping_options_asks_for_quotes_and_sorts_cheapest_first(router, sendcloud):
+    route = router.post(OPTIONS).mock(
         return_value=httpx.Response(
             200,
             json={
                 "data": [
                     option("colissimo:home/signature", "7.90"),
                     option("dpd:classic", None),
-                    {"name": "no code"},
                     option("mondialrelay:point", "3.95"),
                 ]
             },
         )
     )
-    options = await sendcloud.shipping_options(
-        from_country="FR",
-        from_postal_code="69001",
-        to_country="fr",
-        to_postal_code=None,
-        weight_kg=Decimal("1.25"),
-    )
+    options = await ask_options(sendcloud, to_country="fr", to_postal_code=None)
     assert [o.code for o in options] == [
         "mondialrelay:point",
         "colissimo:home/signature",
         "dpd:classic",
     ]
-    assert options[0].price == Decimal("3.95") and options[0].currency == "EUR"
+    assert [(o.price, o.currency) for o in options] == [
+        (Decimal("3.95"), "EUR"),
+        (Decimal("7.90"), "EUR"),
+        (None, None),
+    ]
     assert options[1].carrier_name == "Colissimo"
+    assert options.message is None
     assert json.loads(route.calls[0].request.content) == {
         "from_address": {"country_code": "FR", "postal_code": "69001"},
         "to_address": {"country_code": "FR"},
         "parcels": [{"weight": {"value": "1.250", "unit": "kg"}}],
+        "calculate_quotes": True,
     }
 
 
-async def test_no_shipping_option(router, sendcloud):
-    router.post(f"{SENDCLOUD_URL}/shipping-options").mock(
-        return_value=httpx.Response(200, json={"data": []})
+async def test_shipping_options_say_what_the_service_is(router, sendcloud):
+    router.post(OPTIONS).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": [
+                    option(
+                        "mondialrelay:point",
+                        "3.95",
+                        last_mile="service_point",
+                        service_point=True,
+                        weight=({"value": "100", "unit": "g"}, {"value": "20", "unit": "lbs"}),
+                    ),
+                    option(
+                        "chronopost:express/signature",
+                        "14.20",
+                        signature=True,
+                        deadline="nextday",
+                        weight=({"value": "0", "unit": "kg"}, {"value": "30.000", "unit": "kg"}),
+                    ),
+                ]
+            },
+        )
     )
-    options = await sendcloud.shipping_options(
-        from_country="FR",
-        from_postal_code=None,
-        to_country="NZ",
-        to_postal_code=None,
-        weight_kg=Decimal("30"),
+    relay, express = await ask_options(sendcloud)
+    assert relay.service_point_required and relay.service_point
+    assert relay.last_mile == "service_point"
+    assert not relay.signature
+    assert relay.delivery_deadline == "standard"
+    assert relay.min_weight_kg == Decimal("0.1")
+    assert relay.max_weight_kg == Decimal("20") * Decimal("0.45359237")
+    assert not express.service_point_required and not express.service_point
+    assert express.last_mile == "home_delivery"
+    assert express.signature
+    assert express.delivery_deadline == "nextday"
+    assert (express.min_weight_kg, express.max_weight_kg) == (Decimal("0"), Decimal("30"))
+
+
+async def test_shipping_options_tolerate_other_shapes(router, sendcloud):
+    """Fields missing or in an unexpected form give defaults, not a crash."""
+    bare = {"code": "bare:option"}  # no name, carrier, quotes, functionalities...
+    odd = {
+        "code": "odd:option",
+        "name": "Odd",
+        "carrier": "not an object",
+        "functionalities": {
+            "signature": "yes",  # not a boolean: no signature claimed
+            "last_mile": 5,
+            "service_point_input": "required",  # older shape of the requirement
+        },
+        "weight": {"min": {"value": "x", "unit": "kg"}, "max": {"value": "3", "unit": "st"}},
+        "quotes": [{"price": {"value": "4.5", "currency": "EUR"}}],  # no "total"
+    }
+    bad_price = {**option("bad:price", None), "quotes": [{"price": {"total": {"value": "?"}}}]}
+    router.post(OPTIONS).mock(
+        return_value=httpx.Response(200, json={"data": [bare, odd, bad_price]})
     )
+    by_code = {o.code: o for o in await ask_options(sendcloud)}
+    assert by_code["bare:option"].name == "bare:option"
+    assert by_code["bare:option"].price is None and not by_code["bare:option"].service_point
+    assert by_code["odd:option"].price == Decimal("4.5")
+    assert by_code["odd:option"].service_point_required
+    assert not by_code["odd:option"].signature and by_code["odd:option"].last_mile is None
+    assert by_code["odd:option"].min_weight_kg is None
+    assert by_code["odd:option"].max_weight_kg is None
+    assert by_code["bad:price"].price is None
+
+
+async def test_unreadable_options_are_skipped_and_logged(router, sendcloud, caplog):
+    router.post(OPTIONS).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": [
+                    {"name": "no code"},
+                    "not an object",
+                    {"code": 42, "name": "code is a number"},
+                    option("colissimo:home", "6.10"),
+                ]
+            },
+        )
+    )
+    options = await ask_options(sendcloud)
+    assert [o.code for o in options] == ["colissimo:home"]
+    assert caplog.text.count("skipping an unreadable shipping option") == 3
+
+
+@pytest.mark.parametrize("data", [[], None], ids=["empty", "null"])
+async def test_no_shipping_option_is_an_empty_list_with_the_reason(router, sendcloud, data):
+    message = "No shipping options found for the given parameters."
+    router.post(OPTIONS).mock(
+        return_value=httpx.Response(200, json={"data": data, "message": message})
+    )
+    options = await ask_options(sendcloud, to_country="NZ", weight_kg=Decimal("30"))
     assert options == []
+    assert options.message == message
+
+
+async def test_no_shipping_option_without_a_message(router, sendcloud):
+    router.post(OPTIONS).mock(return_value=httpx.Response(200, json={"data": []}))
+    options = await ask_options(sendcloud)
+    assert options == [] and options.message is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": {"code": "x"}}, {"data": "x"}, {"message": "no data at all"}, 42],
+    ids=["object", "string", "no-data", "number"],
+)
+async def test_shipping_options_in_a_broken_shape(router, sendcloud, body):
+    router.post(OPTIONS).mock(return_value=httpx.Response(200, json=body))
+    with pytest.raises(BadResponse):
+        await ask_options(sendcloud)
 
 
 @pytest.mark.parametrize(
@@ -207,6 +369,84 @@ async def test_announce_returns_the_label(router, sendcloud):
     assert shipment.label_url.endswith("/parcels/383707309/documents/label")
     assert shipment.label_file == PDF
     assert shipment.external_reference_id == REF
+
+
+async def test_the_label_file_is_read_from_the_parcel(router, sendcloud):
+    doc = shipment_doc(label_file=PDF, legacy_label_file=b"%PDF-1.4 older copy")
+    router.post(ANNOUNCE).mock(return_value=httpx.Response(201, json={"data": doc}))
+    shipment = await sendcloud.announce(PAYLOAD)
+    assert shipment.label_file == PDF
+
+
+@pytest.mark.parametrize("parcel_label", [None, "", "!!not base64!!"], ids=["null", "empty", "bad"])
+async def test_a_shipment_level_label_file_is_the_fallback(router, sendcloud, parcel_label):
+    doc = shipment_doc(label_file=None, legacy_label_file=PDF)
+    doc["parcels"][0]["label_file"] = parcel_label
+    router.post(ANNOUNCE).mock(return_value=httpx.Response(201, json={"data": doc}))
+    shipment = await sendcloud.announce(PAYLOAD)
+    assert shipment.label_file == PDF
+
+
+async def test_no_label_file_anywhere(router, sendcloud):
+    doc = shipment_doc(label_file=None)
+    router.post(ANNOUNCE).mock(return_value=httpx.Response(201, json={"data": doc}))
+    shipment = await sendcloud.announce(PAYLOAD)
+    assert shipment.label_file is None
+    assert shipment.label_url.endswith("/documents/label")  # to be downloaded instead
+
+
+def link(kind: str) -> str:
+    return f"{SENDCLOUD_URL}/parcels/383707309/documents/{kind}"
+
+
+@pytest.mark.parametrize(
+    ("documents", "label_url", "customs_url"),
+    [
+        (
+            [
+                {"document_type": "label", "link": link("label")},
+                {"document_type": "customs-declaration", "link": link("customs-declaration")},
+            ],
+            link("label"),
+            link("customs-declaration"),
+        ),
+        # document_type wins over the deprecated type
+        (
+            [
+                {"document_type": "customs-declaration", "type": "label", "link": link("c")},
+                {"document_type": "label", "type": "cn23", "link": link("label")},
+            ],
+            link("label"),
+            link("c"),
+        ),
+        (
+            [{"type": "label", "link": link("label")}, {"type": "cn23", "link": link("cn23")}],
+            link("label"),
+            link("cn23"),
+        ),
+        ([{"type": "cp71", "link": link("cp71")}], None, link("cp71")),
+        ([{"type": "commercial-invoice", "link": link("ci")}], None, link("ci")),
+        ([{"type": "cn23-default", "link": link("cn")}], None, link("cn")),
+        ([{"document_type": "air-waybill", "link": link("awb")}, "junk", {}], None, None),
+        ([], None, None),
+    ],
+    ids=[
+        "document_type",
+        "document_type-first",
+        "legacy-cn23",
+        "legacy-cp71",
+        "legacy-invoice",
+        "legacy-cn23-default",
+        "other-documents",
+        "none",
+    ],
+)
+async def test_document_links(router, sendcloud, documents, label_url, customs_url):
+    router.get(f"{SHIPMENTS}/a7c2").mock(
+        return_value=httpx.Response(200, json={"data": shipment_doc(documents=documents)})
+    )
+    shipment = await sendcloud.get_shipment("a7c2")
+    assert (shipment.label_url, shipment.customs_url) == (label_url, customs_url)
 
 
 async def test_announcement_failed_inside_a_201(router, sendcloud):
@@ -396,8 +636,82 @@ async def test_label_document_pdf_and_zpl(router, sendcloud):
     first, second = (c.request for c in route.calls)
     assert first.headers["Accept"] == "application/pdf"
     assert first.url.params["paper_size"] == "A6"
+    assert first.url.params["dpi"] == "72"
     assert second.headers["Accept"] == "application/zpl"
     assert second.url.params["paper_size"] == "A4"
+    assert second.url.params["dpi"] == "203"
+
+
+async def test_parcel_document_customs_declaration(router, sendcloud):
+    route = router.get(f"{SENDCLOUD_URL}/parcels/383707309/documents/customs-declaration").mock(
+        return_value=httpx.Response(200, content=b"%PDF-1.7 CN23")
+    )
+    got = await sendcloud.parcel_document("383707309", "customs-declaration", paper_size="A4")
+    assert got == b"%PDF-1.7 CN23"
+    request = route.calls[0].request
+    assert request.headers["Accept"] == "application/pdf"
+    assert request.url.params["paper_size"] == "A4"
+
+
+async def test_parcel_document_in_its_own_paper_size(router, sendcloud):
+    route = router.get(f"{SENDCLOUD_URL}/parcels/7/documents/customs-declaration").mock(
+        return_value=httpx.Response(200, content=b"%PDF-1.7 CN23")
+    )
+    await sendcloud.parcel_document("7", "customs-declaration", paper_size=None)
+    assert "paper_size" not in route.calls[0].request.url.params
+
+
+async def test_parcel_document_label_is_the_same_as_label_document(router, sendcloud):
+    route = router.get(f"{SENDCLOUD_URL}/parcels/7/documents/label").mock(
+        return_value=httpx.Response(200, content=b"^XA^XZ")
+    )
+    assert await sendcloud.parcel_document("7", "label", fmt="zpl") == b"^XA^XZ"
+    assert route.calls[0].request.headers["Accept"] == "application/zpl"
+
+
+@pytest.mark.parametrize(
+    ("kind", "kw"),
+    [
+        ("customs-declaration", {"fmt": "zpl"}),  # customs forms are PDF only
+        ("air-waybill", {}),
+        ("label", {"fmt": "png"}),
+        ("label", {"paper_size": "letter"}),
+    ],
+    ids=["customs-zpl", "unknown-type", "unknown-format", "unknown-paper"],
+)
+async def test_parcel_document_bad_request_is_refused_before_any_call(router, sendcloud, kind, kw):
+    route = router.get(url__regex=r".*/documents/.*")
+    with pytest.raises(UsageError):
+        await sendcloud.parcel_document("7", kind, **kw)
+    assert route.call_count == 0
+
+
+async def test_parcel_without_customs_declaration(router, sendcloud):
+    router.get(f"{SENDCLOUD_URL}/parcels/7/documents/customs-declaration").mock(
+        return_value=httpx.Response(
+            404, json={"errors": [{"status": "404", "detail": "Not found"}]}
+        )
+    )
+    with pytest.raises(NotFound) as info:
+        await sendcloud.parcel_document("7", "customs-declaration")
+    assert str(info.value) == "Sendcloud has no customs declaration for parcel 7"
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "content"),
+    [
+        ("label", "pdf", b'{"data": "oops"}'),
+        ("label", "zpl", PDF),
+        ("customs-declaration", "pdf", b"<html>login</html>"),
+    ],
+)
+async def test_parcel_document_that_is_not_the_format_asked(router, sendcloud, kind, fmt, content):
+    router.get(f"{SENDCLOUD_URL}/parcels/1/documents/{kind}").mock(
+        return_value=httpx.Response(200, content=content)
+    )
+    with pytest.raises(BadResponse) as info:
+        await sendcloud.parcel_document("1", kind, fmt=fmt)
+    assert str(info.value).endswith(f"for parcel 1 that is not {fmt.upper()}")
 
 
 async def test_label_document_that_is_not_a_label(router, sendcloud):
@@ -431,21 +745,103 @@ async def test_label_document_bad_paper_size(sendcloud):
             "queued",
             "Cancellation requested",
         ),
-        (
-            httpx.Response(
-                409, json={"errors": [{"status": "409", "detail": "Shipment already delivered"}]}
-            ),
-            "refused",
-            "Shipment already delivered",
-        ),
     ],
-    ids=["cancelled", "queued", "refused"],
+    ids=["cancelled", "queued"],
 )
 async def test_cancel(router, sendcloud, answer, status, message):
     route = router.post(f"{SHIPMENTS}/a7c2/cancel").mock(return_value=answer)
+    read_back = router.get(f"{SHIPMENTS}/a7c2")
     result = await sendcloud.cancel("a7c2")
     assert (result.status, result.message) == (status, message)
     assert route.call_count == 1
+    assert read_back.call_count == 0
+
+
+def conflict(detail: str) -> httpx.Response:
+    return httpx.Response(
+        409, json={"errors": [{"status": "409", "code": "invalid", "detail": detail}]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("detail", "parcel_status", "status", "message"),
+    [
+        (
+            "This shipment is already being cancelled.",
+            "CANCELLED",
+            "cancelled",
+            "This shipment is already being cancelled.",
+        ),
+        (
+            "This shipment is already being cancelled.",
+            "CANCELLATION_REQUESTED",
+            "queued",
+            "This shipment is already being cancelled.",
+        ),
+        ("", "CANCELLED", "cancelled", "The shipment is already cancelled"),
+        ("", "CANCELLATION_REQUESTED", "queued", "A cancellation is already under way"),
+        (
+            "Shipment already delivered",
+            "DELIVERED",
+            "refused",
+            "Shipment already delivered",
+        ),
+        (
+            "Cancellation is not possible after 42 days",
+            "READY_TO_SEND",
+            "refused",
+            "Cancellation is not possible after 42 days",
+        ),
+    ],
+    ids=[
+        "already-cancelled",
+        "being-cancelled",
+        "cancelled-no-detail",
+        "requested-no-detail",
+        "delivered",
+        "too-old",
+    ],
+)
+async def test_cancel_409_reads_the_shipment_back(
+    router, sendcloud, detail, parcel_status, status, message
+):
+    post = router.post(f"{SHIPMENTS}/a7c2/cancel").mock(
+        return_value=conflict(detail) if detail else httpx.Response(409)
+    )
+    read_back = router.get(f"{SHIPMENTS}/a7c2").mock(
+        return_value=httpx.Response(200, json={"data": shipment_doc(status=parcel_status)})
+    )
+    result = await sendcloud.cancel("a7c2")
+    assert (result.status, result.message) == (status, message)
+    assert post.call_count == 1  # never asked twice
+    assert read_back.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(404, json={"errors": [{"status": "404", "detail": "Not found"}]}),
+        httpx.Response(500),
+        httpx.ConnectError("down"),
+        httpx.Response(200, json={"data": {"no": "id"}}),
+    ],
+    ids=["404", "500", "network", "unreadable"],
+)
+async def test_cancel_409_with_a_failed_read_back_is_refused(router, sendcloud, failure):
+    router.post(f"{SHIPMENTS}/a7c2/cancel").mock(
+        return_value=conflict("This shipment is already being cancelled.")
+    )
+    router.get(f"{SHIPMENTS}/a7c2").mock(side_effect=failure)
+    result = await sendcloud.cancel("a7c2")
+    assert result.status == "refused"
+    assert result.message == "This shipment is already being cancelled."
+
+
+async def test_cancel_409_without_detail_and_no_read_back(router, sendcloud):
+    router.post(f"{SHIPMENTS}/a7c2/cancel").mock(return_value=httpx.Response(409))
+    router.get(f"{SHIPMENTS}/a7c2").mock(return_value=httpx.Response(503))
+    result = await sendcloud.cancel("a7c2")
+    assert (result.status, result.message) == ("refused", "Sendcloud refused to cancel this label")
 
 
 async def test_cancel_unknown_shipment(router, sendcloud):
@@ -509,7 +905,7 @@ async def test_bulk_labels_never_draw_a_429(router: respx.Router) -> None:
             return httpx.Response(429, headers={"Retry-After": "1"})
         arrivals.append(now)
         ref = json.loads(request.content)["external_reference_id"]
-        return httpx.Response(201, json={"data": {**shipment_doc(sid=ref), "label_file": None}})
+        return httpx.Response(201, json={"data": shipment_doc(sid=ref, label_file=None)})
 
     router.post(ANNOUNCE).mock(side_effect=server)
     client = SendcloudClient(
