@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from cdtui.errors import (
     ConfigError,
     DelegationMissing,
     NotFound,
+    Rejected,
     TimedOut,
     Unavailable,
     UsageError,
@@ -47,6 +48,26 @@ log = logging.getLogger("cdtui.octopia")
 #: renew the token this long before Octopia says it expires
 TOKEN_MARGIN = 60.0
 MAX_PAGE_SIZE = 100
+
+
+class ShippedElsewhere(Rejected):
+    """The marketplace shows the order shipped (or delivered) with another parcel than
+    ours, or with none: our tracking was not posted and will not be. An operator must
+    look (the order was shipped outside cdtui, or with another label)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        parcel_number: str = "",
+        marketplace_parcels: Iterable[str] = (),
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        #: our parcel number (the one we meant to push)
+        self.parcel_number = parcel_number
+        #: the parcel numbers the marketplace shows instead (may be empty)
+        self.marketplace_parcels = sorted(marketplace_parcels)
 
 
 @dataclass
@@ -150,6 +171,22 @@ def _parse_order(body: Any, order_id: str) -> Order:
         raise BadResponse(
             f"Octopia sent order {order_id} in an unreadable shape", api=API, detail=_short(exc)
         ) from None
+
+
+def _tracking_url(value: str | None) -> str | None:
+    """The tracking URL if it is an absolute http(s) address, else None."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
 
 
 def _short(exc: ValidationError) -> str:
@@ -481,12 +518,20 @@ class OctopiaClient:
         carrier_name: str,
         tracking_url: str | None,
         line_ids: list[str],
+        require_tracking_url: bool = False,
     ) -> Literal["sent", "already_done"]:
         """Send carrier, parcel number and tracking URL to the marketplace, exactly once.
 
         Octopia has no idempotency key: the order is read before posting, and again
-        after a post whose outcome is unknown, and a parcel number it already carries
-        is never posted twice.
+        after a post whose outcome is unknown. Only *our* parcel number on the order's
+        lines means the push is done (``"already_done"``); an order already Shipped or
+        Delivered without it was shipped some other way and raises
+        :class:`ShippedElsewhere` (before posting, or after the re-read).
+
+        ``tracking_url`` is sent only when it is an http(s) address; another one is
+        dropped. With ``require_tracking_url`` (the carrier lists ``trackingUrl`` among
+        its required parameters) a missing or unusable URL raises :class:`UsageError`
+        before any call.
         """
         if not parcel_number.strip():
             raise UsageError("A parcel number is required to send tracking")
@@ -494,7 +539,16 @@ class OctopiaClient:
             raise UsageError("A carrier name is required to send tracking")
         if not line_ids:
             raise UsageError("At least one order line is required to send tracking")
-        if self._already_shipped(await self.order(seller_id, order_id), parcel_number):
+        url = _tracking_url(tracking_url)
+        if url is None and require_tracking_url:
+            what = "an http(s) tracking URL" if tracking_url and tracking_url.strip() else "none"
+            raise UsageError(
+                f"Carrier {carrier_name.strip()} needs a tracking URL for the marketplace, "
+                f"and parcel {parcel_number} has {what}"
+            )
+        if url is None and tracking_url and tracking_url.strip():
+            log.warning("order %s: tracking URL dropped (not an http(s) address)", order_id)
+        if self._pushed(await self.order(seller_id, order_id), parcel_number):
             log.info("order %s already carries parcel %s", order_id, parcel_number)
             return "already_done"
         parcel: dict[str, Any] = {
@@ -502,8 +556,8 @@ class OctopiaClient:
             "carrierName": carrier_name,
             "orderLineIds": list(line_ids),
         }
-        if tracking_url:
-            parcel["trackingUrl"] = tracking_url
+        if url is not None:
+            parcel["trackingUrl"] = url
         path = f"/orders/{quote(order_id, safe='')}/shipments"
         try:
             await self._call(seller_id, "POST", path, retry=False, json=[parcel])
@@ -512,16 +566,32 @@ class OctopiaClient:
                 order = await self.order(seller_id, order_id)
             except Exception:
                 raise exc from None
-            if self._already_shipped(order, parcel_number):
+            if self._pushed(order, parcel_number):  # may raise ShippedElsewhere
                 return "already_done"
             raise
         return "sent"
 
     @staticmethod
-    def _already_shipped(order: Order, parcel_number: str) -> bool:
-        return parcel_number in order.parcel_numbers or order.status in (
-            OrderStatus.SHIPPED,
-            OrderStatus.DELIVERED,
+    def _pushed(order: Order, parcel_number: str) -> bool:
+        """True when the order's lines carry our parcel; False when it can still be
+        posted; :class:`ShippedElsewhere` when it was shipped without it."""
+        shown = order.parcel_numbers
+        if parcel_number in shown:
+            return True
+        if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            return False
+        if shown:
+            others = ", ".join(sorted(shown))
+            noun = "parcel" if len(shown) == 1 else "parcels"
+            message = f"The marketplace shows {noun} {others}, not ours ({parcel_number})"
+        else:
+            message = f"The marketplace shows the order shipped without our parcel {parcel_number}"
+        raise ShippedElsewhere(
+            message,
+            api=API,
+            detail=message,
+            parcel_number=parcel_number,
+            marketplace_parcels=shown,
         )
 
     async def set_approval(self, seller_id: str, order_id: str, accepted: bool) -> None:

@@ -22,7 +22,7 @@ from cdtui.errors import (
     NotFound,
 )
 from cdtui.http import RetryPolicy
-from cdtui.octopia import OctopiaClient
+from cdtui.octopia import OctopiaClient, ShippedElsewhere
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.sendcloud import SendcloudClient
@@ -182,6 +182,20 @@ async def test_push_shipment_exactly_once(sandbox, octopia):
     assert len(posts) == 1
     order = await octopia.order(SELLER, order_id)
     assert "6A99900000001" in order.parcel_numbers
+
+
+async def test_push_of_another_parcel_to_a_shipped_order_is_refused(sandbox, octopia):
+    order_id = ready_order(sandbox)
+    lines = [ln["orderLineId"] for ln in sandbox.world.order(order_id)["lines"]]
+    kwargs = {"carrier_name": "Colissimo", "tracking_url": None, "line_ids": lines}
+    await octopia.push_shipment(SELLER, order_id, parcel_number="6A99900000003", **kwargs)
+    assert (await octopia.order(SELLER, order_id)).status == "Shipped"
+    with pytest.raises(ShippedElsewhere) as info:
+        await octopia.push_shipment(SELLER, order_id, parcel_number="6A99900000004", **kwargs)
+    assert str(info.value) == (
+        "The marketplace shows parcel 6A99900000003, not ours (6A99900000004)"
+    )
+    assert len([p for p in sandbox.world.shipment_posts if p[0] == order_id]) == 1
 
 
 async def test_push_shipment_after_a_timeout_is_not_repeated(sandbox):

@@ -24,7 +24,7 @@ from cdtui.errors import (
     UsageError,
 )
 from cdtui.models import State, order_state
-from cdtui.octopia import OctopiaClient
+from cdtui.octopia import OctopiaClient, ShippedElsewhere
 
 ORDERS = f"{OCTOPIA_URL}/orders"
 
@@ -211,6 +211,34 @@ async def test_subscriptions_in_an_unknown_shape(router, token_route, octopia):
         await octopia.subscriptions(SELLER)
 
 
+CARRIERS = [
+    {"code": "pcc", "label": "Colissimo", "additionalParametersRequired": ["trackingUrl"]},
+    {"code": "pcc", "label": " Chronopost ", "additionalParametersRequired": True},
+    {"code": "dhldp", "label": "DHL", "additionalParametersRequired": []},
+    {"code": "default", "label": "autre"},
+    {"label": "no code"},  # unreadable: skipped
+]
+
+
+@pytest.mark.parametrize("body", [CARRIERS, {"items": CARRIERS}], ids=["bare-array", "items"])
+async def test_carriers_say_which_need_a_tracking_url(router, token_route, octopia, body):
+    router.get(f"{OCTOPIA_URL}/carriers").mock(return_value=httpx.Response(200, json=body))
+    carriers = await octopia.carriers(SELLER)
+    assert [(c.key, c.additional_parameters_required) for c in carriers] == [
+        ("colissimo", ["trackingUrl"]),
+        ("chronopost", ["trackingUrl"]),
+        ("dhl", []),
+        ("autre", []),
+    ]
+
+
+async def test_carriers_items_null_is_no_carrier(router, token_route, octopia):
+    router.get(f"{OCTOPIA_URL}/carriers").mock(
+        return_value=httpx.Response(200, json={"items": None})
+    )
+    assert await octopia.carriers(SELLER) == []
+
+
 async def test_one_order(router, token_route, octopia):
     router.get(f"{ORDERS}/A%2FB").mock(return_value=httpx.Response(200, json=order_doc("A/B")))
     order = await octopia.order(SELLER, "A/B")
@@ -383,14 +411,18 @@ async def test_push_posts_one_parcel(router, token_route, octopia):
     assert post.calls[0].request.headers["SellerId"] == SELLER
 
 
+OURS = {"parcelNumber": "6A123", "carrierName": "Colissimo"}
+THEIRS = {"parcelNumber": "9Z999", "carrierName": "Chronopost"}
+
+
 @pytest.mark.parametrize(
     "doc",
     [
-        order_doc("O1", parcels=[{"parcelNumber": "6A123", "carrierName": "Colissimo"}]),
-        order_doc("O1", status="Shipped"),
-        order_doc("O1", status="Delivered"),
+        order_doc("O1", parcels=[OURS]),
+        order_doc("O1", status="Shipped", parcels=[OURS]),
+        order_doc("O1", status="Delivered", parcels=[OURS]),
     ],
-    ids=["parcel-present", "shipped", "delivered"],
+    ids=["in-preparation", "shipped", "delivered"],
 )
 async def test_push_never_posts_twice(router, token_route, octopia, doc):
     router.get(f"{ORDERS}/O1").mock(return_value=httpx.Response(200, json=doc))
@@ -399,15 +431,92 @@ async def test_push_never_posts_twice(router, token_route, octopia, doc):
     assert post.call_count == 0
 
 
-async def test_push_timeout_then_parcel_found_is_done(router, token_route, octopia):
+@pytest.mark.parametrize(
+    ("doc", "message", "shown"),
+    [
+        (
+            order_doc("O1", status="Shipped", parcels=[THEIRS]),
+            "The marketplace shows parcel 9Z999, not ours (6A123)",
+            ["9Z999"],
+        ),
+        (
+            order_doc("O1", status="Delivered", parcels=[THEIRS, {"parcelNumber": "8B888"}]),
+            "The marketplace shows parcels 8B888, 9Z999, not ours (6A123)",
+            ["8B888", "9Z999"],
+        ),
+        (
+            order_doc("O1", status="Shipped"),
+            "The marketplace shows the order shipped without our parcel 6A123",
+            [],
+        ),
+        (
+            order_doc("O1", status="Delivered"),
+            "The marketplace shows the order shipped without our parcel 6A123",
+            [],
+        ),
+    ],
+    ids=["shipped-other", "delivered-others", "shipped-none", "delivered-none"],
+)
+async def test_push_to_an_order_shipped_elsewhere_is_refused(
+    router, token_route, octopia, doc, message, shown
+):
+    router.get(f"{ORDERS}/O1").mock(return_value=httpx.Response(200, json=doc))
+    post = router.post(f"{ORDERS}/O1/shipments").mock(return_value=httpx.Response(201))
+    with pytest.raises(ShippedElsewhere) as info:
+        await octopia.push_shipment(SELLER, "O1", **PUSH)
+    assert isinstance(info.value, Rejected)
+    assert str(info.value) == message
+    assert info.value.detail == message
+    assert info.value.api == "Octopia"
+    assert (info.value.parcel_number, info.value.marketplace_parcels) == ("6A123", shown)
+    assert post.call_count == 0
+
+
+async def test_push_to_an_order_in_preparation_with_another_parcel_is_posted(
+    router, token_route, octopia
+):
+    """Only Shipped/Delivered settle it: Octopia itself judges a second parcel."""
+    router.get(f"{ORDERS}/O1").mock(
+        return_value=httpx.Response(200, json=order_doc("O1", parcels=[THEIRS]))
+    )
+    post = router.post(f"{ORDERS}/O1/shipments").mock(return_value=httpx.Response(201))
+    assert await octopia.push_shipment(SELLER, "O1", **PUSH) == "sent"
+    assert post.call_count == 1
+
+
+@pytest.mark.parametrize("status", ["InPreparation", "Shipped"])
+async def test_push_timeout_then_parcel_found_is_done(router, token_route, octopia, status):
     router.get(f"{ORDERS}/O1").mock(
         side_effect=[
             httpx.Response(200, json=order_doc("O1")),
-            httpx.Response(200, json=order_doc("O1", parcels=[{"parcelNumber": "6A123"}])),
+            httpx.Response(200, json=order_doc("O1", status=status, parcels=[OURS])),
         ]
     )
     post = router.post(f"{ORDERS}/O1/shipments").mock(side_effect=httpx.ReadTimeout("slow"))
     assert await octopia.push_shipment(SELLER, "O1", **PUSH) == "already_done"
+    assert post.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("parcels", "message"),
+    [
+        ([THEIRS], "The marketplace shows parcel 9Z999, not ours (6A123)"),
+        ([], "The marketplace shows the order shipped without our parcel 6A123"),
+    ],
+    ids=["other-parcel", "no-parcel"],
+)
+async def test_push_timeout_then_shipped_elsewhere(router, token_route, octopia, parcels, message):
+    """The re-read follows the same rule: Shipped without our parcel is not done."""
+    router.get(f"{ORDERS}/O1").mock(
+        side_effect=[
+            httpx.Response(200, json=order_doc("O1")),
+            httpx.Response(200, json=order_doc("O1", status="Shipped", parcels=parcels)),
+        ]
+    )
+    post = router.post(f"{ORDERS}/O1/shipments").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(ShippedElsewhere) as info:
+        await octopia.push_shipment(SELLER, "O1", **PUSH)
+    assert str(info.value) == message
     assert post.call_count == 1
 
 
@@ -440,6 +549,66 @@ async def test_push_refused_carries_octopia_detail(router, token_route, octopia)
 async def test_push_needs_a_parcel_number(octopia):
     with pytest.raises(UsageError):
         await octopia.push_shipment(SELLER, "O1", **{**PUSH, "parcel_number": " "})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [None, "", "  ", "javascript:alert(1)", "ftp://t.example/6A123", "http://", "/relative/6A123"],
+    ids=["none", "empty", "blank", "javascript", "ftp", "no-host", "relative"],
+)
+async def test_push_requiring_a_tracking_url_refuses_before_any_call(
+    router, token_route, octopia, url
+):
+    get = router.get(f"{ORDERS}/O1")
+    post = router.post(f"{ORDERS}/O1/shipments")
+    with pytest.raises(UsageError) as info:
+        await octopia.push_shipment(
+            SELLER, "O1", **{**PUSH, "tracking_url": url}, require_tracking_url=True
+        )
+    assert str(info.value).startswith("Carrier Colissimo needs a tracking URL")
+    assert "6A123" in str(info.value)
+    assert (token_route.call_count, get.call_count, post.call_count) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:fetch('https://evil.example')",
+        "data:text/html,<b>x</b>",
+        "ftp://t.example/6A123",
+        "https://",
+        "https://t.example/a b",
+        "",
+        None,
+    ],
+    ids=["javascript", "javascript-case", "data", "ftp", "no-host", "space", "empty", "none"],
+)
+async def test_push_never_posts_a_tracking_url_that_is_not_http(router, token_route, octopia, url):
+    router.get(f"{ORDERS}/O1").mock(return_value=httpx.Response(200, json=order_doc("O1")))
+    post = router.post(f"{ORDERS}/O1/shipments").mock(return_value=httpx.Response(201))
+    assert await octopia.push_shipment(SELLER, "O1", **{**PUSH, "tracking_url": url}) == "sent"
+    assert json.loads(post.calls[0].request.content) == [
+        {"parcelNumber": "6A123", "carrierName": "Colissimo", "orderLineIds": ["1"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("https://t.example/6A123", "https://t.example/6A123"),
+        ("HTTP://t.example/6A123?x=1", "HTTP://t.example/6A123?x=1"),
+        ("  https://t.example/6A123 ", "https://t.example/6A123"),
+    ],
+)
+async def test_push_with_a_required_http_tracking_url(router, token_route, octopia, url, sent):
+    router.get(f"{ORDERS}/O1").mock(return_value=httpx.Response(200, json=order_doc("O1")))
+    post = router.post(f"{ORDERS}/O1/shipments").mock(return_value=httpx.Response(201))
+    result = await octopia.push_shipment(
+        SELLER, "O1", **{**PUSH, "tracking_url": url}, require_tracking_url=True
+    )
+    assert result == "sent"
+    assert json.loads(post.calls[0].request.content)[0]["trackingUrl"] == sent
 
 
 # ---------------------------------------------------------------- approval
