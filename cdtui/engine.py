@@ -19,14 +19,7 @@ from typing import Any, Literal
 
 from cdtui.config import Settings
 from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
-from cdtui.labels import (
-    LabelOutcome,
-    LabelService,
-    new_owner,
-    parse_weight,
-    print_file,
-)
-from cdtui.labels import label_weight as _label_weight
+from cdtui.labels import LabelOutcome, LabelPlan, LabelService, new_owner, print_file
 from cdtui.models import (
     CancelResult,
     Integration,
@@ -40,10 +33,27 @@ from cdtui.models import (
 )
 from cdtui.octopia import OctopiaClient
 from cdtui.sendcloud import SendcloudClient
+from cdtui.shipping import (
+    AddressOverride,
+    clean_country,
+    clean_hs_code,
+    label_weight,
+    lines_to_ship,
+    parse_rule,
+    parse_weight,
+)
 from cdtui.store import Store
 from cdtui.sync import SyncProgress, SyncReport, SyncRunner
 
-__all__ = ["Engine", "LabelOutcome", "SyncProgress", "SyncReport", "parse_channels"]
+__all__ = [
+    "AddressOverride",
+    "Engine",
+    "LabelOutcome",
+    "LabelPlan",
+    "SyncProgress",
+    "SyncReport",
+    "parse_channels",
+]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +104,24 @@ def _check_name(name: str) -> str:
     if len(name) > 80:
         raise UsageError("The integration name is longer than 80 characters.")
     return name
+
+
+def _merge_table(
+    current: Mapping[str, str],
+    changes: Mapping[str, str | None],
+    clean: Callable[[str], str],
+) -> dict[str, str]:
+    """A SKU table with ``changes`` merged in (an empty value removes the SKU)."""
+    table = dict(current)
+    for sku, value in changes.items():
+        sku = sku.strip()
+        if not sku or len(sku) > 200:
+            raise UsageError(f"{sku!r} is not a SKU.")
+        if value is None or not value.strip():
+            table.pop(sku, None)
+        else:
+            table[sku] = clean(value)
+    return table
 
 
 def _name_key(name: str) -> str:
@@ -276,9 +304,20 @@ class Engine:
         default_weight_kg: Decimal | str | None = None,
         default_shipping_option: str | None = None,
         sku_weights: Mapping[str, str | Decimal | None] | None = None,
+        sku_hs_codes: Mapping[str, str | None] | None = None,
+        default_hs_code: str | None = None,
+        sku_origin_countries: Mapping[str, str | None] | None = None,
+        origin_country: str | None = None,
+        relay_carrier: str | None = None,
+        rules: list[str] | None = None,
+        clear_rules: bool = False,
     ) -> Integration:
-        """Change name, channels or defaults. An empty shipping option clears it; in
-        ``sku_weights`` (merged into the table) an empty or ``None`` weight removes a SKU."""
+        """Change name, channels, defaults, the customs tables or the shipping rules.
+
+        An empty shipping option, HS code or origin clears it; in the SKU tables (merged
+        into the stored ones) an empty or ``None`` value removes a SKU. ``rules`` are
+        appended in order after the stored ones (all of them replaced with
+        ``clear_rules``). Nothing is saved when one value is wrong."""
         current = self.store.integration(integration_id)
         changes: dict[str, Any] = {}
         if name is not None:
@@ -307,8 +346,38 @@ class Engine:
                 else:
                     table[sku] = parse_weight(weight)
             changes["sku_weights"] = table
+        if sku_hs_codes is not None:
+            changes["sku_hs_codes"] = _merge_table(
+                current.sku_hs_codes, sku_hs_codes, clean_hs_code
+            )
+        if default_hs_code is not None:
+            code = default_hs_code.strip()
+            changes["default_hs_code"] = clean_hs_code(code) if code else None
+        if sku_origin_countries is not None:
+            changes["sku_origin_countries"] = _merge_table(
+                current.sku_origin_countries, sku_origin_countries, clean_country
+            )
+        if origin_country is not None:
+            code = origin_country.strip()
+            changes["origin_country"] = clean_country(code, "origin country") if code else None
+        if relay_carrier is not None:
+            carrier = relay_carrier.strip().lower()
+            if not re.fullmatch(r"[a-z0-9_.-]{1,64}", carrier):
+                raise UsageError(
+                    f"{relay_carrier!r} is not a Sendcloud carrier code (e.g. mondial_relay)."
+                )
+            changes["relay_carrier"] = carrier
+        if rules is not None or clear_rules:
+            kept = [] if clear_rules else list(current.shipping_rules)
+            new_rules = [parse_rule(text) for text in rules or []]
+            changes["shipping_rules"] = kept + [
+                r.model_dump(mode="json", exclude_none=True) for r in new_rules
+            ]
         if not changes:
-            raise UsageError("Nothing to change: give a name, channels, a default or SKU weights.")
+            raise UsageError(
+                "Nothing to change: give a name, channels, a default, SKU weights, customs "
+                "data or shipping rules."
+            )
 
         def apply(i: Integration) -> Integration:
             return i.model_copy(update=changes)
@@ -349,10 +418,12 @@ class Engine:
         integration_id: str | None = None,
         *,
         progress: Callable[[SyncProgress], None] | None = None,
+        manual: bool = False,
     ) -> list[SyncReport]:
-        """One sync pass (runs of the same engine never overlap)."""
+        """One sync pass (runs of the same engine never overlap). ``manual``: the
+        operator asked for it, so every pending tracking update is retried now."""
         async with self._sync_lock:
-            return await self._sync.run(integration_id, progress)
+            return await self._sync.run(integration_id, progress, manual=manual)
 
     # ------------------------------------------------------------ orders & labels
 
@@ -371,10 +442,34 @@ class Engine:
     def order(self, order_id: str) -> OrderRecord:
         return self.store.order(order_id)
 
-    def label_weight(self, order_id: str) -> Decimal:
+    def label_weight(self, order_id: str, *, include_cancel_requests: bool = False) -> Decimal:
         rec = self.store.order(order_id)
         integ = self.store.integration(rec.integration_id)
-        return _label_weight(rec, integ, self.settings.default_weight_kg)
+        lines = lines_to_ship(rec, include_cancel_requests=include_cancel_requests)
+        return label_weight(rec, integ, self.settings.default_weight_kg, lines)
+
+    async def label_plan(
+        self,
+        order_id: str,
+        *,
+        weight_kg: Decimal | str | None = None,
+        shipping_option: str | None = None,
+        address: AddressOverride | None = None,
+        include_cancel_requests: bool = False,
+    ) -> LabelPlan:
+        """What the label of this order would be — options with their verdicts, the
+        choice and what chose it, or the problem — without buying anything."""
+        rec = self.store.order(order_id)
+        integ = self.store.integration(rec.integration_id)
+        weight = parse_weight(weight_kg) if weight_kg is not None else None
+        return await self.labels.plan(
+            rec,
+            integ,
+            weight=weight,
+            requested=(shipping_option or "").strip() or None,
+            override=address.cleaned() if address is not None else None,
+            include_cancel_requests=include_cancel_requests,
+        )
 
     async def shipping_options(
         self, order_id: str, weight_kg: Decimal | None = None
@@ -390,10 +485,17 @@ class Engine:
         *,
         shipping_option: str | None = None,
         weight_kg: Decimal | None = None,
+        address: AddressOverride | None = None,
+        include_cancel_requests: bool = False,
     ) -> LabelOutcome:
-        """Buy one label and send its tracking (raises ``CdtuiError`` if no label)."""
+        """Buy one label and send its tracking (raises ``CdtuiError`` if no label).
+        ``address``: the operator's corrections, for this label only."""
         return await self.labels.create_label(
-            order_id, shipping_option=shipping_option, weight_kg=weight_kg
+            order_id,
+            shipping_option=shipping_option,
+            weight_kg=weight_kg,
+            address=address,
+            include_cancel_requests=include_cancel_requests,
         )
 
     async def create_labels(

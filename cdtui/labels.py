@@ -29,9 +29,9 @@ import shlex
 import socket
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,20 +48,38 @@ from cdtui.errors import (
     UsageError,
 )
 from cdtui.models import (
-    Address,
+    SHOP_PICKUP_ATTENTION,
     Carrier,
     LabelClaim,
     LabelInfo,
-    OrderLine,
     OrderRecord,
     Parcel,
     PushStatus,
     Shipment,
     ShippingOption,
+    ShippingOptionList,
     State,
     TrackingPush,
     carrier_key,
     derive_state,
+)
+from cdtui.shipping import (
+    AddressOverride,
+    Choice,
+    Need,
+    Verdict,
+    build_announce_payload,
+    choose_option,
+    customs_items,
+    destination,
+    judge,
+    label_weight,
+    lines_to_ship,
+    needs_customs,
+    order_need,
+    parse_weight,
+    rules_of,
+    to_address,
 )
 
 if TYPE_CHECKING:
@@ -94,6 +112,14 @@ class LabelOutcome:
     label_path: str | None = None
     tracking_sent: bool = False
     error: str | None = None
+    #: the customs declaration saved beside the label (outside the EU)
+    customs_path: str | None = None
+    shipping_option: str | None = None
+    #: what chose the option: "rule 1 (…)", "default option", "cheapest", "operator"
+    chosen_by: str | None = None
+    #: rules or the default that matched but could not be used, and why
+    notes: list[str] = field(default_factory=list)
+    relay_point: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,9 +129,46 @@ class LabelOutcome:
             "tracking_number": self.tracking_number,
             "tracking_url": self.tracking_url,
             "label_path": self.label_path,
+            "customs_path": self.customs_path,
             "tracking_sent": self.tracking_sent,
+            "shipping_option": self.shipping_option,
+            "chosen_by": self.chosen_by,
+            "notes": self.notes,
+            "relay_point": self.relay_point,
             "error": self.error,
         }
+
+
+@dataclass
+class LabelPlan:
+    """What the label of an order would be, before anything is bought."""
+
+    order_id: str
+    reference: str
+    need: Need
+    weight: Decimal
+    #: the lines the label covers
+    line_ids: list[str]
+    #: the order's lines with a cancellation request (shipped only when included)
+    cancel_request_lines: list[str]
+    relay_carrier: str | None = None
+    #: the ``to_address`` the label goes to (the operator's corrections applied)
+    address: dict[str, Any] | None = None
+    #: the operator's corrections, stored with the label
+    override: dict[str, str] | None = None
+    customs: bool = False
+    customs_items: list[dict[str, Any]] | None = None
+    #: every option with its verdict, those that qualify first, cheapest first
+    verdicts: list[Verdict] = field(default_factory=list)
+    choice: Choice | None = None
+    #: why no label can be bought now (None: it can)
+    problem: str | None = None
+    #: Sendcloud's message when it offers no option
+    message: str | None = None
+
+    @property
+    def qualifying(self) -> list[ShippingOption]:
+        return [v.option for v in self.verdicts if v.excluded is None]
 
 
 @dataclass
@@ -174,145 +237,6 @@ def _same_claim(a: LabelClaim | None, b: LabelClaim | None) -> bool:
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def parse_weight(value: str | Decimal | float) -> Decimal:
-    """A weight in kg from user input: positive, at most 1000, three decimals."""
-    try:
-        weight = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise UsageError(f"The weight {str(value)!r} is not a number of kilograms.") from None
-    if not weight.is_finite() or weight <= 0 or weight > MAX_WEIGHT_KG:
-        raise UsageError(f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.")
-    return weight.quantize(Decimal("0.001"))
-
-
-def shipped_lines(rec: OrderRecord) -> list[OrderLine]:
-    """Lines the label covers: the merchant's own lines that are ready to ship."""
-    return rec.order.shippable_lines
-
-
-def label_weight(rec: OrderRecord, integ: Integration, default: Decimal) -> Decimal:
-    """Per-SKU table when every shipped line's SKU has a weight, else the defaults."""
-    lines = shipped_lines(rec)
-    if lines and integ.sku_weights:
-        weights = [integ.sku_weights.get(ln.sku or "") for ln in lines]
-        if all(w is not None for w in weights):
-            total = sum(
-                (Decimal(w) * ln.quantity for w, ln in zip(weights, lines, strict=True)),
-                Decimal(0),
-            )
-            if total > 0:
-                return total.quantize(Decimal("0.001"))
-    if integ.default_weight_kg is not None:
-        return Decimal(integ.default_weight_kg)
-    return Decimal(default)
-
-
-_HOUSE_FIRST = re.compile(r"^\s*(\d+[A-Za-z]?(?:\s*(?:bis|ter))?)\b", re.IGNORECASE)
-_HOUSE_LAST = re.compile(r"\b(\d+[A-Za-z]?)\s*$")
-
-
-def house_number(line: str) -> str | None:
-    """The house number of an address line (``12 rue …`` or ``Hauptstraße 12``), ≤ 8 chars."""
-    m = _HOUSE_FIRST.match(line) or _HOUSE_LAST.search(line)
-    return m.group(1).replace(" ", "")[:8] if m else None
-
-
-def destination(rec: OrderRecord) -> Address:
-    """The shipping address, or a clear error naming what the order lacks."""
-    addr = rec.order.shipping_address
-    if addr is None:
-        raise CdtuiError(f"Order {rec.reference} has no shipping address yet.")
-    missing = [
-        label
-        for label, value in (
-            ("name", addr.name or addr.company_name),
-            ("address line", addr.address_line1),
-            ("postal code", addr.postal_code),
-            ("city", addr.city),
-            ("country", addr.country_code),
-        )
-        if not (value or "").strip()
-    ]
-    if missing:
-        raise CdtuiError(
-            f"The shipping address of order {rec.reference} lacks: {', '.join(missing)}."
-        )
-    return addr
-
-
-def _money(value: Decimal | None, currency: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"value": f"{Decimal(value):.2f}", "currency": currency}
-
-
-def build_announce_payload(
-    rec: OrderRecord,
-    *,
-    option_code: str,
-    weight_kg: Decimal,
-    sender_address_id: int,
-    label_format: str,
-    external_reference_id: str,
-) -> dict[str, Any]:
-    """The ``POST /shipments/announce`` body for one parcel holding the shipped lines."""
-    addr = destination(rec)
-    currency = rec.order.currency_code or "EUR"
-    line1 = (addr.address_line1 or "").strip()
-    extra = " ".join(p.strip() for p in (addr.address_line2, addr.address_line3) if p and p.strip())
-    to_address: dict[str, Any] = {
-        "name": (addr.name or addr.company_name or "").strip(),
-        "address_line_1": line1,
-        "postal_code": (addr.postal_code or "").strip(),
-        "city": (addr.city or "").strip(),
-        "country_code": (addr.country_code or "").strip().upper(),
-    }
-    optional = {
-        "company_name": addr.company_name,
-        "address_line_2": extra or None,
-        "house_number": house_number(line1),
-        "phone_number": addr.phone,
-        "email": addr.email,
-    }
-    to_address.update({k: v for k, v in optional.items() if v})
-    items = []
-    for ln in shipped_lines(rec):
-        item: dict[str, Any] = {
-            "description": (ln.offer.product_title or ln.sku or "Item")[:255],
-            "quantity": max(1, ln.quantity),
-        }
-        if ln.sku:
-            item["sku"] = ln.sku
-        price = _money(ln.selling_price.unit_sales_price, currency)
-        if price:
-            item["price"] = price
-        items.append(item)
-    payload: dict[str, Any] = {
-        "to_address": to_address,
-        "from_address": {"sender_address_id": sender_address_id},
-        "ship_with": {
-            "type": "shipping_option_code",
-            "properties": {"shipping_option_code": option_code},
-        },
-        "order_number": rec.reference,
-        "external_reference_id": external_reference_id,
-        "parcels": [
-            {
-                "weight": {"value": f"{weight_kg:.3f}", "unit": "kg"},
-                "parcel_items": items,
-            }
-        ],
-        "label_details": {
-            "mime_type": "application/zpl" if label_format == "zpl" else "application/pdf",
-            "dpi": 203 if label_format == "zpl" else 72,
-        },
-    }
-    total = _money(rec.order.total_price.selling_price, currency)
-    if total:
-        payload["total_order_price"] = total
-    return payload
 
 
 def backoff(attempts: int) -> timedelta:
@@ -409,7 +333,9 @@ class LabelService:
 
     # ---- choices
 
-    async def shipping_options(self, rec: OrderRecord, weight: Decimal) -> list[ShippingOption]:
+    async def shipping_options(self, rec: OrderRecord, weight: Decimal) -> ShippingOptionList:
+        """Sendcloud's priced options for the order's route and this weight (cached
+        during a bulk run: options depend on the route and the weight only)."""
         addr = destination(rec)
         country = (addr.country_code or "").upper()
         postal = (addr.postal_code or "").strip()
@@ -423,23 +349,91 @@ class LabelService:
             to_postal_code=postal or None,
             weight_kg=weight,
         )
+        if not isinstance(options, ShippingOptionList):
+            options = ShippingOptionList(options)
         if self.option_cache is not None:
             self.option_cache[key] = options
         return options
 
-    async def choose_option(self, rec: OrderRecord, integ: Integration, weight: Decimal) -> str:
-        """The integration default if it serves this parcel, else the cheapest option."""
-        options = await self.shipping_options(rec, weight)
-        if not options:
-            addr = destination(rec)
-            raise CdtuiError(
-                f"Sendcloud offers no shipping option to {addr.country_code} "
-                f"{addr.postal_code} for {weight} kg."
+    async def plan(
+        self,
+        rec: OrderRecord,
+        integ: Integration,
+        *,
+        weight: Decimal | None = None,
+        requested: str | None = None,
+        override: AddressOverride | None = None,
+        include_cancel_requests: bool = False,
+    ) -> LabelPlan:
+        """Everything the label of this order would be, without buying it: what the
+        order needs, every option with its verdict, the choice and what chose it, or
+        the problem that stops the purchase (said before anything is bought)."""
+        lines = lines_to_ship(rec, include_cancel_requests=include_cancel_requests)
+        need = order_need(rec, lines)
+        if weight is None:
+            weight = label_weight(rec, integ, self.settings.default_weight_kg, lines)
+        plan = LabelPlan(
+            order_id=rec.order_id,
+            reference=rec.reference,
+            need=need,
+            weight=weight,
+            line_ids=[ln.order_line_id for ln in lines],
+            cancel_request_lines=[ln.order_line_id for ln in rec.order.cancel_request_lines],
+            relay_carrier=integ.relay_carrier,
+        )
+        if need.shop_pickup:
+            plan.problem = f"Order {rec.reference} is collected at the seller's shop: no label."
+            return plan
+        if not lines:
+            plan.problem = (
+                f"Order {rec.reference} has no line to ship"
+                + (
+                    " (only lines with a cancellation request: include them if the customer asked)"
+                    if plan.cancel_request_lines
+                    else ""
+                )
+                + "."
             )
-        preferred = integ.default_shipping_option
-        if preferred and any(o.code == preferred for o in options):
-            return preferred
-        return options[0].code
+            return plan
+        try:
+            plan.address = to_address(rec, override)
+            plan.override = override.as_dict() if override is not None else None
+        except CdtuiError as exc:
+            plan.problem = exc.message
+            return plan
+        country = plan.address["country_code"]
+        if needs_customs(self.settings.sender_country, country, plan.address.get("postal_code")):
+            plan.customs = True
+            try:
+                plan.customs_items = customs_items(
+                    rec, lines, integ, weight=weight, sender_country=self.settings.sender_country
+                )
+            except CdtuiError as exc:
+                plan.problem = exc.message
+        options = await self.shipping_options(rec, weight)
+        plan.message = options.message
+        plan.verdicts = judge(options, need, weight=weight, relay_carrier=integ.relay_carrier)
+        if not options:
+            plan.problem = plan.problem or (
+                f"Sendcloud offers no shipping option to {country} "
+                f"{plan.address.get('postal_code', '')} for {weight} kg"
+                + (f": {options.message}" if options.message else ".")
+            )
+            return plan
+        try:
+            plan.choice = choose_option(
+                plan.verdicts,
+                rules=rules_of(integ),
+                default=integ.default_shipping_option,
+                channel=rec.channel_id,
+                country=country,
+                need=need,
+                weight=weight,
+                requested=requested,
+            )
+        except CdtuiError as exc:
+            plan.problem = plan.problem or exc.message
+        return plan
 
     # ---- carriers
 
@@ -464,6 +458,14 @@ class LabelService:
             "tracking update waits until then."
         )
 
+    async def carrier_parameters(self, integ: Integration, carrier_label: str) -> list[str]:
+        """The push parameters the Octopia carrier needs (``additionalParametersRequired``)."""
+        key = carrier_key(carrier_label)
+        for c in await self._octopia_carriers(integ.seller_id):
+            if c.key == key:
+                return c.additional_parameters_required
+        return []
+
     async def _octopia_carriers(self, seller_id: str) -> list[Carrier]:
         cached = self._carriers.get(seller_id)
         if cached and self.now() - cached[0] < timedelta(hours=1):
@@ -480,12 +482,20 @@ class LabelService:
         *,
         shipping_option: str | None = None,
         weight_kg: Decimal | None = None,
+        address: AddressOverride | None = None,
+        include_cancel_requests: bool = False,
     ) -> LabelOutcome:
+        """Buy the label of one order and send its tracking.
+
+        Everything that can refuse the label (no option serves the order, an HS code is
+        missing, the address lacks a field) refuses it before anything is bought.
+        """
         if shipping_option is not None:
             shipping_option = shipping_option.strip()
             if not shipping_option:
                 raise UsageError("The shipping option code is empty.")
         weight = parse_weight(weight_kg) if weight_kg is not None else None
+        override = address.cleaned() if address is not None else None
         rec = self.store.order(order_id)
         if rec.claim is not None:
             left_behind = rec.claim
@@ -501,12 +511,16 @@ class LabelService:
             ):
                 # an interrupted purchase of this very label: it is done now
                 return self.outcome_of(rec)
-        state, _ = derive_state(rec)
+        state, attention = derive_state(rec)
         if state == State.LABEL_PENDING:
             raise CdtuiError(
                 f"Another cdtui is creating the label of order {rec.reference} right now."
             )
         if state != State.TO_SHIP:
+            if attention == SHOP_PICKUP_ATTENTION:
+                raise UsageError(
+                    f"Order {rec.reference} is collected at the seller's shop: it needs no label."
+                )
             raise UsageError(
                 f"Order {rec.reference} is {state.value.replace('_', ' ')}: labels are made "
                 f"only for orders to ship."
@@ -518,20 +532,32 @@ class LabelService:
                 "No Sendcloud sender address is set: run `cdtui setup --sender-address-id N`."
             )
         self.settings.require_sendcloud()
-        destination(rec)
-        if weight is None:
-            weight = label_weight(rec, integ, self.settings.default_weight_kg)
-        option = shipping_option or await self.choose_option(rec, integ, weight)
-        rec = self._claim(order_id)
+        plan = await self.plan(
+            rec,
+            integ,
+            weight=weight,
+            requested=shipping_option,
+            override=override,
+            include_cancel_requests=include_cancel_requests,
+        )
+        if plan.problem or plan.choice is None or plan.address is None:
+            raise UsageError(plan.problem or f"No label can be made for order {rec.reference}.")
+        choice = plan.choice
+        rec = self._claim(order_id, line_ids=plan.line_ids)
         claim = rec.claim
         assert claim is not None
+        lines = [ln for ln in rec.order.lines if ln.order_line_id in plan.line_ids]
         payload = build_announce_payload(
             rec,
-            option_code=option,
-            weight_kg=weight,
+            option_code=choice.option.code,
+            weight_kg=plan.weight,
             sender_address_id=sender,
             label_format=self.settings.label_format,
             external_reference_id=claim.external_reference_id,
+            lines=lines,
+            address=plan.address,
+            relay_point_id=plan.need.relay_id,
+            customs=plan.customs_items,
         )
         try:
             shipment = await self.engine.sendcloud.announce(payload)
@@ -547,9 +573,7 @@ class LabelService:
             msg = _reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
             self._abandon(order_id, claim, error=f"Label purchase not confirmed ({msg})")
             raise
-        return await self._complete(
-            order_id, claim, shipment, option=option, weight=weight, integ=integ
-        )
+        return await self._complete(order_id, claim, shipment, integ=integ, plan=plan)
 
     @staticmethod
     def outcome_of(rec: OrderRecord) -> LabelOutcome:
@@ -567,7 +591,7 @@ class LabelService:
             error=rec.error,
         )
 
-    def _claim(self, order_id: str) -> OrderRecord:
+    def _claim(self, order_id: str, *, line_ids: list[str] | None = None) -> OrderRecord:
         now, me = self.now(), self.me
 
         def take(r: OrderRecord) -> OrderRecord:
@@ -581,7 +605,12 @@ class LabelService:
                     f"Order {r.reference} is {state.value.replace('_', ' ')}: labels are made "
                     f"only for orders to ship."
                 )
-            r.claim = LabelClaim(owner=me, at=now, external_reference_id=r.external_reference_id())
+            r.claim = LabelClaim(
+                owner=me,
+                at=now,
+                external_reference_id=r.external_reference_id(),
+                line_ids=line_ids,
+            )
             r.error = None
             return r
 
@@ -652,13 +681,20 @@ class LabelService:
         claim: LabelClaim,
         shipment: Shipment,
         *,
-        option: str | None,
-        weight: Decimal | None,
         integ: Integration,
+        plan: LabelPlan | None = None,
     ) -> LabelOutcome:
-        """Label bought: save it with its pending push, save the file, print, push."""
+        """Label bought: save it with its pending push, save the files, print, push.
+
+        ``plan`` is None when a purchase left by a crash is adopted: the lines are the
+        claim's, the rest is Sendcloud's word.
+        """
         now = self.now()
         rec = self.store.order(order_id)
+        line_ids = claim.line_ids
+        if line_ids is None:
+            line_ids = [ln.order_line_id for ln in lines_to_ship(rec)]
+        asked = {ln.order_line_id for ln in rec.order.cancel_request_lines}
         label = LabelInfo(
             external_reference_id=claim.external_reference_id,
             shipment_id=shipment.shipment_id,
@@ -667,29 +703,43 @@ class LabelService:
             carrier_name=shipment.carrier_name,
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,
-            shipping_option_code=option,
-            weight_kg=weight,
+            shipping_option_code=plan.choice.option.code if plan and plan.choice else None,
+            chosen_by=plan.choice.chosen_by if plan and plan.choice else None,
+            weight_kg=plan.weight if plan else None,
             created_at=shipment.announced_at or now,
+            relay_point_id=plan.need.relay_id if plan else None,
+            relay_point_name=plan.need.relay_name if plan else None,
+            address_override=plan.override if plan else None,
+            included_cancel_requests=[i for i in line_ids if i in asked],
         )
         path: Path | None = None
-        file_error: str | None = None
+        file_errors: list[str] = []
         if shipment.label_file:
-            path = self.settings.labels_path / label_filename(
-                rec, label.tracking_number, self.settings.label_format
-            )
+            path = self._file_path(rec, label.tracking_number, self.settings.label_format)
             try:
                 await asyncio.to_thread(write_file_atomically, path, shipment.label_file)
                 label.label_path = str(path)
             except OSError as exc:
-                file_error = f"The label file could not be saved: {exc.strerror or exc}."
+                file_errors.append(f"The label file could not be saved: {exc.strerror or exc}.")
                 path = None
+        customs_path: Path | None = None
+        if (plan is not None and plan.customs) or shipment.customs_url:
+            try:
+                customs_path = await self._fetch_customs(rec, shipment)
+                label.customs_path = str(customs_path)
+            except CdtuiError as exc:
+                file_errors.append(
+                    f"The customs declaration could not be saved: {exc.message} "
+                    "(print it from the Sendcloud panel)."
+                )
+        file_error = " ".join(file_errors) or None
         push = None
         if label.tracking_number:
             push = TrackingPush(
                 carrier_name=label.carrier_name or label.carrier_code or "",
                 parcel_number=label.tracking_number,
                 tracking_url=label.tracking_url,
-                line_ids=[ln.order_line_id for ln in shipped_lines(rec)],
+                line_ids=line_ids,
                 created_at=now,
             )
 
@@ -711,6 +761,11 @@ class LabelService:
             tracking_number=label.tracking_number,
             tracking_url=label.tracking_url,
             label_path=label.label_path,
+            customs_path=label.customs_path,
+            shipping_option=label.shipping_option_code,
+            chosen_by=label.chosen_by,
+            notes=list(plan.choice.notes) if plan and plan.choice else [],
+            relay_point=label.relay_point_id,
             error=file_error,
         )
         if path is None and not file_error:
@@ -721,7 +776,9 @@ class LabelService:
                 outcome.error = exc.message
         if path is not None and self.settings.print_command:
             try:
-                await asyncio.to_thread(print_file, self.settings.print_command, path)
+                for printed in (path, customs_path):
+                    if printed is not None:
+                        await asyncio.to_thread(print_file, self.settings.print_command, printed)
             except CdtuiError as exc:
                 outcome.error = exc.message
         if push is None:
@@ -733,6 +790,23 @@ class LabelService:
         if result.error:
             outcome.error = result.error
         return outcome
+
+    def _file_path(self, rec: OrderRecord, tracking_number: str | None, suffix: str) -> Path:
+        return self.settings.labels_path / label_filename(rec, tracking_number, suffix)
+
+    async def _fetch_customs(self, rec: OrderRecord, shipment: Shipment) -> Path:
+        """Download the parcel's customs declaration and save it beside the label."""
+        if not shipment.parcel_id:
+            raise CdtuiError("Sendcloud gave no parcel for this shipment.")
+        data = await self.engine.sendcloud.parcel_document(
+            shipment.parcel_id, "customs-declaration", fmt="pdf", paper_size="A4"
+        )
+        path = self._file_path(rec, f"{shipment.tracking_number or 'label'}-customs", "pdf")
+        try:
+            await asyncio.to_thread(write_file_atomically, path, data)
+        except OSError as exc:
+            raise CdtuiError(f"{exc.strerror or exc}.") from None
+        return path
 
     # ---- label files
 
@@ -770,16 +844,22 @@ class LabelService:
     # ---- tracking push
 
     async def send_push(
-        self, order_id: str, integ: Integration, *, claim: LabelClaim | None = None
+        self,
+        order_id: str,
+        integ: Integration,
+        *,
+        claim: LabelClaim | None = None,
+        now_anyway: bool = False,
     ) -> PushResult:
         """Send the order's pending tracking update once (if due and not being sent).
 
         With ``claim`` the caller already holds the order; otherwise a claim is taken
         for the duration of the call (and released at its end, whatever happens).
+        ``now_anyway`` (a sync the operator asked for) ignores the retry backoff.
         """
         if claim is None:
             try:
-                rec, claim = self._take_for_push(order_id)
+                rec, claim = self._take_for_push(order_id, now_anyway=now_anyway)
             except _Skip:
                 return PushResult(None)
         else:
@@ -790,6 +870,9 @@ class LabelService:
             return PushResult(push.status if push else None)
         try:
             carrier = await self.octopia_carrier(integ, label)
+            needs_url = "trackingurl" in {
+                p.casefold() for p in await self.carrier_parameters(integ, carrier)
+            }
         except CarrierUnmapped as exc:
             self._finish_push(order_id, claim, PushStatus.PENDING, error=exc.message, retry=False)
             return PushResult(PushStatus.PENDING, exc.message)
@@ -811,7 +894,11 @@ class LabelService:
                 carrier_name=carrier,
                 tracking_url=push.tracking_url,
                 line_ids=push.line_ids,
+                require_tracking_url=needs_url,
             )
+        except UsageError as exc:  # the carrier needs a tracking URL Sendcloud did not give
+            self._finish_push(order_id, claim, PushStatus.PENDING, error=exc.message, retry=False)
+            return PushResult(PushStatus.PENDING, exc.message)
         except (Rejected, NotFound) as exc:
             msg = _reason(exc)
             self._finish_push(order_id, claim, PushStatus.FAILED, error=msg, carrier=carrier)
@@ -831,7 +918,9 @@ class LabelService:
         await self.engine.reread_order(rec)  # the marketplace now shows it shipped
         return PushResult(PushStatus.SENT)
 
-    def _take_for_push(self, order_id: str) -> tuple[OrderRecord, LabelClaim]:
+    def _take_for_push(
+        self, order_id: str, *, now_anyway: bool = False
+    ) -> tuple[OrderRecord, LabelClaim]:
         now, me = self.now(), self.me
         taken: list[LabelClaim] = []
 
@@ -839,7 +928,7 @@ class LabelService:
             p = r.push
             if p is None or p.status != PushStatus.PENDING or r.label is None:
                 raise _Skip
-            if p.next_attempt_at is not None and p.next_attempt_at > now:
+            if p.next_attempt_at is not None and p.next_attempt_at > now and not now_anyway:
                 raise _Skip
             if r.claim is not None and claim_is_live(r.claim, now=now, me=me):
                 raise _Skip
@@ -942,9 +1031,7 @@ class LabelService:
         if bought:
             log.info("order %s: adopting shipment %s", rec.order_id, bought[0].shipment_id)
             integ = self.store.integration(rec.integration_id)
-            await self._complete(
-                rec.order_id, mine, bought[0], option=None, weight=None, integ=integ
-            )
+            await self._complete(rec.order_id, mine, bought[0], integ=integ)
         elif found:
             self._release(
                 rec.order_id,

@@ -283,9 +283,7 @@ class Order(_Api):
     def cancel_request_lines(self) -> list[OrderLine]:
         """The merchant's lines with a cancellation request (shipped only on request)."""
         return [
-            ln
-            for ln in self.lines
-            if ln.merchant_ships and ln.status == OrderStatus.CANCEL_REQUEST
+            ln for ln in self.lines if ln.merchant_ships and ln.status == OrderStatus.CANCEL_REQUEST
         ]
 
 
@@ -485,6 +483,8 @@ class LabelClaim(BaseModel):
     owner: str  # "host:pid:uuid"
     at: datetime
     external_reference_id: str
+    #: the order lines the purchase covers (None: the lines to ship by default)
+    line_ids: list[str] | None = None
 
 
 class OrderRecord(BaseModel):
@@ -591,9 +591,13 @@ def marketplace_attention(order: Order, state: State) -> str | None:
                 f"Cancellation requested on line {ids}: shipped without it unless you "
                 "include it (only when the customer asked)"
             )
-    elif state == State.NOT_SHIPPABLE and order.status == _IN_PREPARATION and any(
-        ln.merchant_ships and ln.status == _IN_PREPARATION and ln.shop_pickup
-        for ln in order.lines
+    elif (
+        state == State.NOT_SHIPPABLE
+        and order.status == _IN_PREPARATION
+        and any(
+            ln.merchant_ships and ln.status == _IN_PREPARATION and ln.shop_pickup
+            for ln in order.lines
+        )
     ):
         return SHOP_PICKUP_ATTENTION
     return None

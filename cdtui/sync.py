@@ -116,8 +116,14 @@ class SyncRunner:
         self._refreshed: dict[str, datetime] = {}
 
     async def run(
-        self, integration_id: str | None = None, progress: ProgressFn | None = None
+        self,
+        integration_id: str | None = None,
+        progress: ProgressFn | None = None,
+        *,
+        manual: bool = False,
     ) -> list[SyncReport]:
+        """One pass over the integrations. ``manual`` (a sync the operator asked for)
+        retries every pending tracking update now; the timer's passes keep the backoff."""
         store = self.engine.store
         integs = (
             [store.integration(integration_id)]
@@ -126,10 +132,12 @@ class SyncRunner:
         )
         reports = []
         for integ in integs:
-            reports.append(await self._one(integ, progress))
+            reports.append(await self._one(integ, progress, manual=manual))
         return reports
 
-    async def _one(self, integ: Integration, progress: ProgressFn | None) -> SyncReport:
+    async def _one(
+        self, integ: Integration, progress: ProgressFn | None, *, manual: bool = False
+    ) -> SyncReport:
         report = SyncReport(id=integ.id)
         started = self.engine.clock()
         notify = progress or (lambda _p: None)
@@ -150,7 +158,7 @@ class SyncRunner:
             log.exception("sync of integration %s: import failed", integ.id)
             report.errors.append(f"Unexpected error while importing orders ({type(exc).__name__})")
         try:
-            await self._after_import(integ, report, notify, octopia_ok=fatal is None)
+            await self._after_import(integ, report, notify, octopia_ok=fatal is None, manual=manual)
         except CdtuiError as exc:
             report.errors.append(exc.message)
         except Exception as exc:
@@ -245,7 +253,13 @@ class SyncRunner:
     # ---- 2-4. after the import
 
     async def _after_import(
-        self, integ: Integration, report: SyncReport, notify: ProgressFn, *, octopia_ok: bool
+        self,
+        integ: Integration,
+        report: SyncReport,
+        notify: ProgressFn,
+        *,
+        octopia_ok: bool,
+        manual: bool = False,
     ) -> None:
         labels = self.engine.labels
         try:
@@ -280,7 +294,7 @@ class SyncRunner:
                 report.errors.append(f"Order {rec.reference}: label file: {exc.message}")
         # 3. tracking updates
         if octopia_ok:
-            await self._send_pushes(integ, pending, report, notify)
+            await self._send_pushes(integ, pending, report, notify, manual=manual)
         # 4. tracking refresh
         await self._refresh(integ, refresh, report, notify)
 
@@ -290,6 +304,8 @@ class SyncRunner:
         pending: list[OrderRecord],
         report: SyncReport,
         notify: ProgressFn,
+        *,
+        manual: bool = False,
     ) -> None:
         labels = self.engine.labels
         now = self.engine.clock()
@@ -297,11 +313,11 @@ class SyncRunner:
             r
             for r in pending
             if r.push is not None
-            and (r.push.next_attempt_at is None or r.push.next_attempt_at <= now)
+            and (manual or r.push.next_attempt_at is None or r.push.next_attempt_at <= now)
         ]
         for i, rec in enumerate(due):
             notify(SyncProgress(integ.id, "tracking", i, len(due)))
-            result = await labels.send_push(rec.order_id, integ)
+            result = await labels.send_push(rec.order_id, integ, now_anyway=manual)
             if result.status == PushStatus.SENT:
                 report.tracking_sent += 1
             elif result.error:

@@ -13,18 +13,9 @@ import pytest
 from cdtui import logging_setup
 from cdtui.engine import parse_channels
 from cdtui.errors import CdtuiError, UsageError
-from cdtui.labels import (
-    ABANDONED,
-    HOST,
-    backoff,
-    build_announce_payload,
-    claim_is_live,
-    house_number,
-    label_filename,
-    label_weight,
-    parse_weight,
-)
+from cdtui.labels import ABANDONED, HOST, backoff, claim_is_live, label_filename
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
+from cdtui.shipping import build_announce_payload, house_number, label_weight, parse_weight
 from cdtui.sync import import_window
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -14,10 +14,11 @@ from enginekit import Clock, read_file
 
 from cdtui.engine import Engine
 from cdtui.errors import AnnouncementFailed, CdtuiError, ConfigError, UsageError
-from cdtui.labels import HOST, build_announce_payload
+from cdtui.labels import HOST
 from cdtui.models import Carrier, LabelClaim, OrderRecord, PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
+from cdtui.shipping import build_announce_payload
 
 
 def _posts(server: SandboxServer, order_id: str) -> list[object]:
@@ -99,12 +100,16 @@ async def test_weight_and_option_precedence(connected: Engine, sandbox: SandboxS
         [s] = _shipments(sandbox, rec.order_id)
         return s
 
-    # installation default weight and the cheapest option
-    options = await connected.shipping_options(recs[0].order_id)
-    await connected.create_label(recs[0].order_id)
+    # installation default weight and the cheapest option that serves the order
+    plan = await connected.label_plan(recs[0].order_id)
+    assert plan.choice is not None and plan.choice.chosen_by == "cheapest"
+    served = plan.qualifying
+    assert plan.choice.option == min(served, key=lambda o: o.price or 0)
+    outcome = await connected.create_label(recs[0].order_id)
     s = shipment_of(recs[0])
     assert s.parcels[0].weight == connected.settings.default_weight_kg
-    assert s.option.code == options[0].code
+    assert s.option.code == plan.choice.option.code == outcome.shipping_option
+    assert outcome.chosen_by == "cheapest"
 
     # per-SKU table beats the integration default, which beats the installation's
     sku = {ln.sku: Decimal("0.25") for ln in recs[1].order.shippable_lines}
@@ -124,11 +129,14 @@ async def test_weight_and_option_precedence(connected: Engine, sandbox: SandboxS
     assert s.option.code == "colissimo:home/signature"
     assert s.parcels[0].weight == expected
 
-    # ... but not when it cannot carry the parcel: the cheapest instead
+    # ... but not when it cannot carry the parcel: the cheapest instead, and said so
     await connected.update_integration("1", default_shipping_option="postnord:parcel")
-    options = await connected.shipping_options(recs[2].order_id)
-    await connected.create_label(recs[2].order_id)
-    assert shipment_of(recs[2]).option.code == options[0].code
+    plan = await connected.label_plan(recs[2].order_id)
+    outcome = await connected.create_label(recs[2].order_id)
+    assert plan.choice is not None
+    assert shipment_of(recs[2]).option.code == plan.choice.option.code
+    assert outcome.chosen_by == "cheapest"
+    assert outcome.notes == ["default option postnord:parcel is not offered for this parcel"]
 
     # the command's choices win
     await connected.create_label(
@@ -385,7 +393,9 @@ async def test_a_refused_push_asks_the_operator(
     await connected.sync()
     stored = connected.order(rec.order_id)
     assert stored.push and stored.push.status == PushStatus.FAILED
-    assert stored.attention and stored.attention.startswith("Tracking update refused")
+    assert stored.attention and stored.attention.startswith(
+        "Tracking not yet on the marketplace: refused by Octopia"
+    )
 
 
 async def test_unmapped_carrier_keeps_the_label_and_waits_for_a_mapping(
