@@ -31,6 +31,7 @@ from cdtui.config import Settings, load_settings, resolve_home, save_settings
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, State, iso
+from cdtui.shipping import AddressOverride, order_need, parse_weight, rules_of
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def order_json(rec: OrderRecord) -> dict[str, Any]:
     label = rec.label
     addr = rec.order.shipping_address
     push = rec.push
+    need = order_need(rec)
     return {
         "order_id": rec.order_id,
         "reference": rec.reference,
@@ -106,6 +108,11 @@ def order_json(rec: OrderRecord) -> dict[str, Any]:
         "label_cancel_status": label.cancel_status if label else None,
         "tracking_push": push.status.value if push else None,
         "tracking_status": rec.tracking_events[-1].status_code if rec.tracking_events else None,
+        "delivery_mode": need.mode,
+        "relay_point": {"id": need.relay_id, "name": need.relay_name} if need.relay else None,
+        "shipping_option": label.shipping_option_code if label else None,
+        "chosen_by": label.chosen_by if label else None,
+        "customs_path": label.customs_path if label else None,
     }
 
 
@@ -124,7 +131,20 @@ def integration_json(integ: Integration, interval: int) -> dict[str, Any]:
         "default_weight_kg": _kg(integ.default_weight_kg) if integ.default_weight_kg else None,
         "default_shipping_option": integ.default_shipping_option,
         "sku_weights": {sku: _kg(kg) for sku, kg in integ.sku_weights.items()},
+        "sku_hs_codes": dict(integ.sku_hs_codes),
+        "default_hs_code": integ.default_hs_code,
+        "sku_origin_countries": dict(integ.sku_origin_countries),
+        "origin_country": integ.origin_country,
+        "relay_carrier": integ.relay_carrier,
+        "shipping_rules": _rule_texts(integ),
     }
+
+
+def _rule_texts(integ: Integration) -> list[str]:
+    try:
+        return [rule.text() for rule in rules_of(integ)]
+    except CdtuiError:
+        return [str(raw) for raw in integ.shipping_rules]
 
 
 def _kg(weight: Decimal) -> str:
@@ -132,6 +152,19 @@ def _kg(weight: Decimal) -> str:
 
 
 # ---------------------------------------------------------------- parser
+
+
+#: ``label`` flags that correct the shipping address, and the field each one sets
+_ADDRESS_FLAGS = (
+    ("--name", "name"),
+    ("--company-name", "company_name"),
+    ("--address-line-1", "address_line_1"),
+    ("--address-line-2", "address_line_2"),
+    ("--house-number", "house_number"),
+    ("--postal-code", "postal_code"),
+    ("--city", "city"),
+    ("--phone", "phone_number"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     iu = sub.add_parser("integration", help="change an integration")
     iu_sub = iu.add_subparsers(dest="integration_command", metavar="update", required=True)
-    up = iu_sub.add_parser("update", help="change name, channels or defaults")
+    up = iu_sub.add_parser(
+        "update", help="change name, channels, defaults, customs data or shipping rules"
+    )
     up.add_argument("id", metavar="ID")
     up.add_argument("--name")
     up.add_argument("--channels", metavar="all|ID,ID")
@@ -191,6 +226,39 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="a product's weight, used when every line of an order has one (repeat it; "
         "SKU= removes one)",
+    )
+    up.add_argument(
+        "--rule",
+        metavar='"CONDITIONS -> OPTION"',
+        action="append",
+        help='a shipping rule, e.g. "mode=SHD,country=FR -> colissimo:home/signature" '
+        "(conditions: channel=, country=, mode= (a delivery mode or relay), weight=MIN-MAX; "
+        "repeat it; rules are tried in order, before the default option)",
+    )
+    up.add_argument("--clear-rules", action="store_true", help="remove the stored rules first")
+    up.add_argument(
+        "--sku-hs-code",
+        metavar="SKU=CODE",
+        action="append",
+        help="a product's HS code, for customs outside the EU (repeat it; SKU= removes one)",
+    )
+    up.add_argument("--default-hs-code", metavar="CODE", help='HS code of other SKUs ("" clears)')
+    up.add_argument(
+        "--sku-origin-country",
+        metavar="SKU=CC",
+        action="append",
+        help="a product's country of origin (repeat it; SKU= removes one)",
+    )
+    up.add_argument(
+        "--origin-country",
+        metavar="CC",
+        help='country of origin of other SKUs (default: the sender country; "" clears)',
+    )
+    up.add_argument(
+        "--relay-carrier",
+        metavar="CODE",
+        help="Sendcloud carrier running the relay points of this seller's relay orders "
+        "(default mondial_relay)",
     )
 
     d = sub.add_parser("disconnect", help="delete an integration and its stored orders")
@@ -210,6 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
     lb.add_argument("--shipping-option", metavar="CODE")
     lb.add_argument("--weight", metavar="KG")
+    lb.add_argument(
+        "--include-cancel-requests",
+        action="store_true",
+        help="ship the lines with a cancellation request too (only when the customer asked)",
+    )
+    fix = lb.add_argument_group(
+        "address corrections", "for this label only: stored with it, never sent to the marketplace"
+    )
+    for flag, _field in _ADDRESS_FLAGS:
+        fix.add_argument(flag, metavar="TEXT")
     lb.add_argument("--json", action="store_true")
 
     cl = sub.add_parser("cancel-label", help="cancel the order's Sendcloud label")
@@ -409,8 +487,21 @@ async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
             sku_weights=_pairs(args.sku_weight, "--sku-weight", "SKU=KG")
             if args.sku_weight
             else None,
+            sku_hs_codes=_pairs(args.sku_hs_code, "--sku-hs-code", "SKU=CODE")
+            if args.sku_hs_code
+            else None,
+            default_hs_code=args.default_hs_code,
+            sku_origin_countries=_pairs(args.sku_origin_country, "--sku-origin-country", "SKU=CC")
+            if args.sku_origin_country
+            else None,
+            origin_country=args.origin_country,
+            relay_carrier=args.relay_carrier,
+            rules=args.rule,
+            clear_rules=args.clear_rules,
         )
     print(f"Integration {integ.id} ({integ.name}) updated.", file=out)
+    for i, text in enumerate(_rule_texts(integ), 1):
+        print(f"  rule {i}: {text}", file=out)
     return EXIT_OK
 
 
@@ -433,7 +524,8 @@ async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
     async with _engine(_settings()) as engine:
         if args.integration is not None:
             engine.store.integration(args.integration)
-        reports = await engine.sync(args.integration)
+        # asked for by the operator: pending tracking updates are retried now
+        reports = await engine.sync(args.integration, manual=True)
     if args.json:
         _json([r.as_json() for r in reports], out)
     else:
@@ -484,17 +576,30 @@ async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
 
 
 async def cmd_label(args: argparse.Namespace, out: Out) -> int:
-    from cdtui.labels import parse_weight
-
     weight = parse_weight(args.weight) if args.weight is not None else None
     single = len(args.order_ids) == 1
-    if not single and (weight is not None or args.shipping_option):
-        raise UsageError("--weight and --shipping-option apply to one order at a time.")
+    corrections = {
+        field: getattr(args, flag[2:].replace("-", "_"))
+        for flag, field in _ADDRESS_FLAGS
+        if getattr(args, flag[2:].replace("-", "_")) is not None
+    }
+    address = AddressOverride(**corrections).cleaned() if corrections else None
+    if not single and (
+        weight is not None or args.shipping_option or address or args.include_cancel_requests
+    ):
+        raise UsageError(
+            "--weight, --shipping-option, address corrections and --include-cancel-requests "
+            "apply to one order at a time."
+        )
     async with _engine(_settings()) as engine:
         if single:
             outcomes = [
                 await engine.create_label(
-                    args.order_ids[0], shipping_option=args.shipping_option, weight_kg=weight
+                    args.order_ids[0],
+                    shipping_option=args.shipping_option,
+                    weight_kg=weight,
+                    address=address,
+                    include_cancel_requests=args.include_cancel_requests,
                 )
             ]
         else:
@@ -520,6 +625,14 @@ def _print_outcome(o: Any, out: Out) -> None:
         return
     where = f", saved to {o.label_path}" if o.label_path else ""
     print(f"Order {o.order_id}: label {o.carrier or ''} {o.tracking_number or ''}{where}", file=out)
+    if o.shipping_option:
+        print(f"Order {o.order_id}: {o.shipping_option}, chosen by {o.chosen_by}", file=out)
+    for note in o.notes:
+        print(f"Order {o.order_id}: note: {note}", file=out)
+    if o.relay_point:
+        print(f"Order {o.order_id}: to relay point {o.relay_point}", file=out)
+    if o.customs_path:
+        print(f"Order {o.order_id}: customs declaration saved to {o.customs_path}", file=out)
     if o.tracking_sent:
         print(f"Order {o.order_id}: tracking sent to the marketplace", file=out)
 
