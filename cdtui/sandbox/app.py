@@ -14,8 +14,9 @@ import base64
 import binascii
 import functools
 import hmac
+import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -619,6 +620,11 @@ def _check_parcels(body: Any) -> tuple[list[dict[str, Any]], dict[str, list[str]
             parts = urlsplit(url) if isinstance(url, str) else None
             if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
                 errors[f"{at}.trackingUrl"] = ["trackingUrl must be an http or https URL."]
+        elif isinstance(carrier, str) and carrier_key(carrier) in data.TRACKING_URL_REQUIRED:
+            # GET /carriers lists "additionalParametersRequired": ["trackingUrl"] for it
+            errors.setdefault("trackingUrl", []).append(
+                f"Parcel {i}: carrier '{carrier.strip()}' requires a trackingUrl."
+            )
         line_ids = item.get("orderLineIds")
         if (
             not isinstance(line_ids, list)
@@ -709,6 +715,22 @@ def _apply_shipments(
                     f"Order line {line_id} is {line['status']}: only InPreparation lines "
                     "can be shipped.",
                 )
+            if line["status"] == "CancelRequest":
+                by = rec.cancel_by.get(line_id, "customer")
+                if by != "customer":
+                    who = "the seller" if by == "seller" else "the sales channel"
+                    detail = (
+                        f"Order line {line_id} cannot be shipped: its cancellation was "
+                        f"requested by {who}. Only lines whose cancellation the customer "
+                        "requested may be shipped."
+                    )
+                    return problem(
+                        request,
+                        400,
+                        "Bad Request",
+                        detail,
+                        errors={"orderLineIds": [detail]},
+                    )
     open_lines = {
         ln["orderLineId"]
         for ln in doc["lines"]
@@ -722,7 +744,13 @@ def _apply_shipments(
                 "Unprocessable Entity",
                 "Cdiscount accepts one parcel per complete order.",
             )
-        missing = sorted(open_lines - seen)
+        # every line in preparation; a line in CancelRequest may be left out
+        ready = {
+            ln["orderLineId"]
+            for ln in doc["lines"]
+            if ln["offer"]["supplyMode"] == "Seller" and ln["status"] == "InPreparation"
+        }
+        missing = sorted(ready - seen)
         if missing:
             return problem(
                 request,
@@ -785,6 +813,8 @@ async def post_approval(request: Request, world: World, seller_id: Principal) ->
 # ---------------------------------------------------------------- Sendcloud: helpers
 
 REQUIRED_ADDRESS = ("name", "address_line_1", "postal_code", "city", "country_code")
+#: a JSON:API error item: (code, detail, pointer)
+Err = tuple[str, str, str | None]
 
 
 def _weight(value: Any, pointer: str) -> Decimal | tuple[str, str, str]:
@@ -829,9 +859,33 @@ def _address_errors(
     return errors
 
 
-def _option_json(option: data.ShippingOptionDef, country: str, weight: Decimal) -> dict:
+def _option_json(
+    option: data.ShippingOptionDef,
+    country: str,
+    postal_code: str | None,
+    weight: Decimal | None,
+    with_quotes: bool,
+) -> dict[str, Any]:
     carrier = SC_CARRIERS[option.carrier]
-    price = option.price(country, weight)
+    weight_range = {
+        "min": {"value": "0.001", "unit": "kg"},
+        "max": {"value": f"{option.max_kg:.3f}", "unit": "kg"},
+    }
+    quotes = None
+    if with_quotes and weight is not None:
+        price = {"value": f"{option.price(country, weight):.2f}", "currency": "EUR"}
+        quotes = [
+            {
+                "weight": weight_range,
+                "price": {
+                    "breakdown": [
+                        {"type": "price_without_insurance", "label": "Label", "price": price}
+                    ],
+                    "total": price,
+                },
+                "lead_time": 24 if option.express else 48,
+            }
+        ]
     return {
         "code": option.code,
         "name": option.name,
@@ -843,32 +897,17 @@ def _option_json(option: data.ShippingOptionDef, country: str, weight: Decimal) 
             "last_mile": option.last_mile,
             "signature": option.signature,
             "tracked": True,
-            "service_point_input": "required" if option.last_mile == "service_point" else "none",
-            **option.extra,
+            "delivery_deadline": option.delivery_deadline,
+            "priority": "express" if option.express else "standard",
         },
-        "weight": {
-            "min": {"value": "0.001", "unit": "kg"},
-            "max": {"value": f"{option.max_kg:.3f}", "unit": "kg"},
+        "requirements": {
+            "fields": [],
+            "export_documents": data.needs_customs(country, postal_code),
+            "is_service_point_required": option.service_point,
         },
-        "quotes": [
-            {
-                "weight": {
-                    "min": {"value": "0.001", "unit": "kg"},
-                    "max": {"value": f"{option.max_kg:.3f}", "unit": "kg"},
-                },
-                "price": {
-                    "breakdown": [
-                        {
-                            "type": "price_without_insurance",
-                            "label": "Label",
-                            "price": {"value": f"{price:.2f}", "currency": "EUR"},
-                        }
-                    ],
-                    "total": {"value": f"{price:.2f}", "currency": "EUR"},
-                },
-                "lead_time": 24 if option.code.startswith("chronopost") else 48,
-            }
-        ],
+        "weight": weight_range,
+        "charging_type": "label_creation",
+        "quotes": quotes,
     }
 
 
@@ -883,13 +922,19 @@ def _label_content(s: ShipmentRec, p: ParcelRec) -> documents.LabelContent:
     if house and str(house) not in street:
         street = f"{street} {house}"
     lines = [str(to.get("name") or "")]
-    if to.get("company_name"):
-        lines.append(str(to["company_name"]))
-    lines.append(street)
-    if to.get("address_line_2"):
-        lines.append(str(to["address_line_2"]))
-    lines.append(f"{to.get('postal_code') or ''} {to.get('city') or ''}".strip())
-    lines.append(str(to.get("country_code") or "").upper())
+    point = s.service_point
+    if point is not None:  # delivered to the relay point, for the buyer
+        lines += [f"c/o {point.name} — point {point.carrier_service_point_id}", point.street]
+        lines.append(f"{point.postal_code} {point.city}")
+        lines.append(point.country)
+    else:
+        if to.get("company_name"):
+            lines.append(str(to["company_name"]))
+        lines.append(street)
+        if to.get("address_line_2"):
+            lines.append(str(to["address_line_2"]))
+        lines.append(f"{to.get('postal_code') or ''} {to.get('city') or ''}".strip())
+        lines.append(str(to.get("country_code") or "").upper())
     return documents.LabelContent(
         carrier=SC_CARRIERS[s.option.carrier].name,
         service=s.option.name,
@@ -898,6 +943,42 @@ def _label_content(s: ShipmentRec, p: ParcelRec) -> documents.LabelContent:
         parcel_id=str(p.id),
         weight_kg=f"{p.weight:.3f}",
         recipient=lines,
+    )
+
+
+def _customs_content(s: ShipmentRec, p: ParcelRec) -> documents.CustomsContent:
+    info = s.customs_information or {}
+    to = s.to_address
+    items = []
+    for item in p.items:
+        if not isinstance(item, dict):
+            continue
+        weight = item.get("weight") if isinstance(item.get("weight"), dict) else {}
+        price = item.get("price") if isinstance(item.get("price"), dict) else {}
+        items.append(
+            documents.CustomsItem(
+                description=str(item.get("description") or ""),
+                quantity=int(item.get("quantity") or 0),
+                hs_code=str(item.get("hs_code") or ""),
+                origin_country=str(item.get("origin_country") or "").upper(),
+                weight=f"{weight.get('value', '')} {weight.get('unit', '')}".strip(),
+                value=f"{price.get('value', '')} {price.get('currency', '')}".strip(),
+            )
+        )
+    recipient = [str(to.get("name") or ""), str(to.get("address_line_1") or "")]
+    recipient.append(f"{to.get('postal_code') or ''} {to.get('city') or ''}".strip())
+    recipient.append(str(to.get("country_code") or "").upper())
+    return documents.CustomsContent(
+        carrier=SC_CARRIERS[s.option.carrier].name,
+        tracking_number=p.tracking_number or "",
+        order_number=s.order_number or "",
+        parcel_id=str(p.id),
+        invoice_number=str(info.get("invoice_number") or ""),
+        invoice_date=str(info.get("invoice_date") or stamp(s.created_at)[:10]),
+        export_reason=str(info.get("export_reason") or ""),
+        export_type=str(info.get("export_type") or "commercial_b2c"),
+        recipient=recipient,
+        items=items,
     )
 
 
@@ -912,35 +993,58 @@ def _render(pages: list[documents.LabelContent], mime: str, paper: str, dpi: int
 def _shipment_json(
     world: World, s: ShipmentRec, base: str, *, with_label: bool = False
 ) -> dict[str, Any]:
+    """A shipment document. ``with_label`` (the announce answer): each parcel carries
+    ``label_file``, base64 when the shipment has one parcel, else null (as the spec)."""
     carrier = SC_CARRIERS[s.option.carrier]
     parcels = []
     errors: list[dict[str, Any]] = []
+    single = len(s.parcels) == 1
     for p in s.parcels:
         code, message = world.parcel_status(s, p)
         if p.failure:  # reported once, in the shipment's errors (api/sendcloud.md shape)
             errors.append(
                 {"status": "500", "code": "parcel_announcement_error", "detail": p.failure}
             )
-        parcels.append(
-            {
-                "id": p.id,
-                "status": {"code": code, "message": message},
-                "tracking_number": p.tracking_number,
-                "tracking_url": p.tracking_url,
-                "weight": {"value": f"{p.weight:.3f}", "unit": "kg"},
-                "parcel_items": p.items,
-                "documents": []
-                if p.failure
-                else [
+        docs: list[dict[str, Any]] = []
+        if not p.failure:
+            docs.append(
+                {
+                    "type": "label",
+                    "document_type": "label",
+                    "size": "a6",
+                    "link": f"{base}/api/v3/parcels/{p.id}/documents/label",
+                }
+            )
+            if s.has_customs:
+                docs.append(
                     {
-                        "type": "label",
-                        "size": "a6",
-                        "link": f"{base}/api/v3/parcels/{p.id}/documents/label",
+                        "type": "cn23",
+                        "document_type": "customs-declaration",
+                        "size": "a4",
+                        "link": f"{base}/api/v3/parcels/{p.id}/documents/customs-declaration",
                     }
-                ],
-                "announced_at": stamp(p.announced_at) if p.announced_at else None,
-            }
-        )
+                )
+        parcel: dict[str, Any] = {
+            "id": p.id,
+            "status": {"code": code, "message": message},
+            "tracking_number": p.tracking_number,
+            "tracking_url": p.tracking_url,
+            "weight": {"value": f"{p.weight:.3f}", "unit": "kg"},
+            "parcel_items": p.items,
+            "documents": docs,
+            "created_at": stamp(s.created_at),
+            "announced_at": stamp(p.announced_at) if p.announced_at else None,
+        }
+        if with_label:
+            parcel["label_file"] = None
+            if single and not p.failure:
+                label = s.label_files.get(s.mime_type)
+                if label is None:
+                    label = _render([_label_content(s, p)], s.mime_type, "A6", s.dpi)
+                    s.label_files[s.mime_type] = label
+                parcel["label_file"] = base64.b64encode(label).decode("ascii")
+        parcels.append(parcel)
+    point = s.service_point
     body: dict[str, Any] = {
         "id": s.id,
         "external_reference_id": s.external_reference_id,
@@ -953,16 +1057,16 @@ def _shipment_json(
         },
         "to_address": s.to_address,
         "from_address": s.from_address,
+        "to_service_point": None
+        if point is None
+        else {"id": point.id, "carrier_service_point_id": point.carrier_service_point_id},
         "total_order_price": s.total_order_price,
+        "customs_information": s.customs_information,
         "parcels": parcels,
         "errors": errors,
     }
-    if with_label and len(s.parcels) == 1 and not s.failed:
-        label = s.label_files.get(s.mime_type)
-        if label is None:
-            label = _render([_label_content(s, s.parcels[0])], s.mime_type, "A6", s.dpi)
-            s.label_files[s.mime_type] = label
-        body["label_file"] = base64.b64encode(label).decode("ascii")
+    if with_label:
+        body["label_details"] = {"mime_type": s.mime_type, "dpi": s.dpi or 72}
     return body
 
 
@@ -994,7 +1098,10 @@ async def shipping_options(request: Request, world: World, _key: Principal) -> R
         return sc_error(400, "invalid", "The body must be a JSON object.")
     errors = _address_errors(body.get("from_address"), "/from_address", ("country_code",))
     errors += _address_errors(body.get("to_address"), "/to_address", ("country_code",))
-    weight = Decimal("1")
+    calculate = body.get("calculate_quotes", False)
+    if not isinstance(calculate, bool):
+        errors.append(("invalid", "Must be a valid boolean.", "/calculate_quotes"))
+    weight: Decimal | None = None
     parcels = body.get("parcels")
     if parcels is not None:
         if not isinstance(parcels, list) or not parcels:
@@ -1012,11 +1119,24 @@ async def shipping_options(request: Request, world: World, _key: Principal) -> R
                     weights.append(got)
             if weights:
                 weight = max(weights)
+    elif calculate is True:
+        errors.append(
+            ("required", "Parcels with a weight are required to calculate quotes.", "/parcels")
+        )
     if errors:
         return sc_errors(400, errors)
-    country = body["to_address"]["country_code"].strip().upper()
+    to = body["to_address"]
+    country = to["country_code"].strip().upper()
+    postal = to.get("postal_code") if isinstance(to.get("postal_code"), str) else None
     options = data.available_options(country, weight)
-    return _json({"data": [_option_json(o, country, weight) for o in options]})
+    if not options:
+        return _json({"data": [], "message": data.no_option_message(country, weight)})
+    return _json(
+        {
+            "data": [_option_json(o, country, postal, weight, calculate is True) for o in options],
+            "message": None,
+        }
+    )
 
 
 @endpoint("sendcloud")
@@ -1086,6 +1206,13 @@ async def announce(request: Request, world: World, key: Principal) -> Response:
                 "/external_reference_id",
             )
         )
+    customs = False
+    if isinstance(to, dict) and isinstance(to.get("country_code"), str):
+        postal = to.get("postal_code") if isinstance(to.get("postal_code"), str) else None
+        customs = data.needs_customs(to["country_code"], postal)
+    if customs:
+        errors += _customs_errors(body, parcels)
+    errors += _currency_errors(body, parcels)
     if errors:
         return sc_errors(400, errors)
     assert option is not None and isinstance(to, dict)
@@ -1115,6 +1242,7 @@ async def announce(request: Request, world: World, key: Principal) -> Response:
                 f"{SC_CARRIERS[option.carrier].name} needs a house number for {country}.",
                 "/to_address/house_number",
             )
+    point = _service_point(option, body.get("to_service_point"))
     base = _base_url(request)
     with world.lock:
         if ref is not None:
@@ -1133,8 +1261,262 @@ async def announce(request: Request, world: World, key: Principal) -> Response:
                     extra={"data": _shipment_json(world, existing, base, with_label=True)},
                 )
         shipment = _create_shipment(world, key, body, option, to, weights, mime)
+        shipment.service_point = point
+        if customs:
+            shipment.customs_information = dict(body["customs_information"])
         world.stats["announced"] += 1
         return _json({"data": _shipment_json(world, shipment, base, with_label=True)}, 201)
+
+
+def _service_point(option: data.ShippingOptionDef, raw: Any) -> data.ServicePoint | None:
+    """The relay point a service-point option delivers to (a Reply 400 when it is
+    missing or not one of the option carrier's points). Home options ignore it."""
+    if not option.service_point:
+        return None
+    network = SC_CARRIERS[option.carrier].name
+    carrier_id = raw.get("carrier_service_point_id") if isinstance(raw, dict) else None
+    sendcloud_id = raw.get("id") if isinstance(raw, dict) else None
+    if carrier_id in (None, "") and sendcloud_id in (None, ""):
+        raise Reply(
+            sc_error(
+                400,
+                "required",
+                "A service point is required for the selected shipping method",
+                "/to_service_point",
+            )
+        )
+    if carrier_id not in (None, ""):  # it wins over "id" when both are given
+        pointer = "/to_service_point/carrier_service_point_id"
+        if not isinstance(carrier_id, str):
+            raise Reply(sc_error(400, "invalid", "Not a valid string.", pointer))
+        point = data.service_point(option.carrier, carrier_id.strip())
+        if point is None:
+            raise Reply(
+                sc_error(
+                    400,
+                    "invalid",
+                    f"{carrier_id!r} is not a {network} service point: the selected shipping "
+                    f"method ({option.code}) delivers to {network} service points only.",
+                    pointer,
+                )
+            )
+        return point
+    pointer = "/to_service_point/id"
+    point = data.SERVICE_POINTS_BY_ID.get(str(sendcloud_id).strip())
+    if point is None:
+        raise Reply(
+            sc_error(400, "invalid", f"Service point {sendcloud_id} does not exist.", pointer)
+        )
+    if point.carrier != option.carrier:
+        raise Reply(
+            sc_error(
+                400,
+                "invalid",
+                f"Service point {sendcloud_id} belongs to {SC_CARRIERS[point.carrier].name}, not "
+                f"to {network} ({option.code}).",
+                pointer,
+            )
+        )
+    return point
+
+
+_HS_CODE = re.compile(r"^\d{6,12}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PRICE_VALUE = re.compile(r"^\d+(\.\d+)?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ITEM_UNITS = ("kg", "g", "lbs", "oz")
+
+
+def _customs_errors(body: dict[str, Any], parcels: list[Any]) -> list[Err]:
+    """What a shipment leaving the EU customs territory lacks: ``customs_information``
+    and complete ``parcel_items`` (shipments OpenAPI). One error per problem."""
+    errors: list[Err] = []
+    info = body.get("customs_information")
+    at = "/customs_information"
+    if not isinstance(info, dict):
+        errors.append(
+            ("required", "Customs information is required for shipments outside the EU.", at)
+        )
+    else:
+        number = info.get("invoice_number")
+        if number is None or number == "":
+            errors.append(("required", "This field is required.", f"{at}/invoice_number"))
+        elif not isinstance(number, str) or len(number) > 40:
+            errors.append(
+                (
+                    "invalid",
+                    "invoice_number must be a string of 1 to 40 characters.",
+                    f"{at}/invoice_number",
+                )
+            )
+        reason = info.get("export_reason")
+        if reason is None or reason == "":
+            errors.append(("required", "This field is required.", f"{at}/export_reason"))
+        elif reason not in data.EXPORT_REASONS:
+            errors.append(
+                (
+                    "invalid_choice",
+                    f'"{reason}" is not a valid choice ({", ".join(data.EXPORT_REASONS)}).',
+                    f"{at}/export_reason",
+                )
+            )
+        kind = info.get("export_type")
+        if kind is not None and kind not in data.EXPORT_TYPES:
+            errors.append(
+                (
+                    "invalid_choice",
+                    f'"{kind}" is not a valid choice ({", ".join(data.EXPORT_TYPES)}).',
+                    f"{at}/export_type",
+                )
+            )
+        day = info.get("invoice_date")
+        if day is not None and not _is_date(day):
+            errors.append(
+                (
+                    "invalid",
+                    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+                    f"{at}/invoice_date",
+                )
+            )
+    for i, parcel in enumerate(parcels):
+        items = parcel.get("parcel_items") if isinstance(parcel, dict) else None
+        if not isinstance(items, list) or not items:
+            errors.append(
+                (
+                    "required",
+                    "Parcel items are required for shipments outside the EU.",
+                    f"/parcels/{i}/parcel_items",
+                )
+            )
+            continue
+        for j, item in enumerate(items):
+            errors += _item_errors(item, f"/parcels/{i}/parcel_items/{j}")
+    return errors
+
+
+def _item_errors(item: Any, at: str) -> list[Err]:
+    if not isinstance(item, dict):
+        return [("invalid", "Expected an object.", at)]
+    errors: list[Err] = []
+    required = "This field is required."
+    desc = item.get("description")
+    if desc is None or desc == "":
+        errors.append(("required", required, f"{at}/description"))
+    elif not isinstance(desc, str) or len(desc) > 255:
+        errors.append(("invalid", "description must be 1 to 255 characters.", f"{at}/description"))
+    qty = item.get("quantity")
+    if qty is None:
+        errors.append(("required", required, f"{at}/quantity"))
+    elif isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
+        errors.append(("min_value", "quantity must be a whole number ≥ 1.", f"{at}/quantity"))
+    weight = item.get("weight")
+    if weight is None:
+        errors.append(("required", required, f"{at}/weight"))
+    elif not isinstance(weight, dict):
+        errors.append(("invalid", "weight must be an object with value and unit.", f"{at}/weight"))
+    else:
+        value = weight.get("value")
+        try:
+            number = None if isinstance(value, bool) else Decimal(str(value))
+        except InvalidOperation:
+            number = None
+        if value is None:
+            errors.append(("required", required, f"{at}/weight/value"))
+        elif number is None or not number.is_finite() or number <= 0:
+            errors.append(("min_value", "The weight must be greater than 0.", f"{at}/weight/value"))
+        unit = weight.get("unit")
+        if unit is None:
+            errors.append(("required", required, f"{at}/weight/unit"))
+        elif unit not in _ITEM_UNITS:
+            errors.append(("invalid_choice", f'"{unit}" is not a valid unit.', f"{at}/weight/unit"))
+    price = item.get("price")
+    if price is None:
+        errors.append(("required", required, f"{at}/price"))
+    elif not isinstance(price, dict):
+        errors.append(
+            ("invalid", "price must be an object with value and currency.", f"{at}/price")
+        )
+    else:
+        value = price.get("value")
+        if value is None:
+            errors.append(("required", required, f"{at}/price/value"))
+        elif isinstance(value, bool) or not _PRICE_VALUE.match(str(value)):
+            errors.append(("invalid", "A valid number is required.", f"{at}/price/value"))
+        currency = price.get("currency")
+        if currency is None:
+            errors.append(("required", required, f"{at}/price/currency"))
+        elif not isinstance(currency, str) or not _CURRENCY.match(currency):
+            errors.append(
+                ("invalid", "currency must be an ISO 4217 code (e.g. EUR).", f"{at}/price/currency")
+            )
+    hs_code = item.get("hs_code")
+    if hs_code is None or hs_code == "":
+        errors.append(("required", required, f"{at}/hs_code"))
+    elif not isinstance(hs_code, str) or not _HS_CODE.match(hs_code):
+        errors.append(
+            (
+                "invalid",
+                f"{hs_code!r} is not a valid HS code: 6 to 12 digits (at most 12 characters).",
+                f"{at}/hs_code",
+            )
+        )
+    origin = item.get("origin_country")
+    if origin is None or origin == "":
+        errors.append(("required", required, f"{at}/origin_country"))
+    elif not isinstance(origin, str) or not _COUNTRY.match(origin):
+        errors.append(
+            (
+                "invalid",
+                f"{origin!r} is not an ISO 3166-1 alpha-2 country code.",
+                f"{at}/origin_country",
+            )
+        )
+    return errors
+
+
+def _currency_errors(body: dict[str, Any], parcels: list[Any]) -> list[Err]:
+    """Mixed currencies are refused: every price of a shipment uses one currency."""
+    prices: list[tuple[str, str]] = []
+
+    def add(value: Any, pointer: str) -> None:
+        if isinstance(value, dict) and isinstance(value.get("currency"), str):
+            prices.append((value["currency"].strip().upper(), f"{pointer}/currency"))
+
+    add(body.get("total_order_price"), "/total_order_price")
+    for i, parcel in enumerate(parcels):
+        items = parcel.get("parcel_items") if isinstance(parcel, dict) else None
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict):
+                add(item.get("price"), f"/parcels/{i}/parcel_items/{j}/price")
+    info = body.get("customs_information")
+    if isinstance(info, dict):
+        for name in ("discount_granted", "freight_costs", "insurance_costs", "other_costs"):
+            add(info.get(name), f"/customs_information/{name}")
+    if not prices:
+        return []
+    first = prices[0][0]
+    odd = next(((c, p) for c, p in prices if c != first), None)
+    if odd is None:
+        return []
+    found = ", ".join(sorted({c for c, _ in prices}))
+    return [
+        (
+            "invalid",
+            f"Mixed currencies are not accepted: every price must use the same currency "
+            f"(found {found}).",
+            odd[1],
+        )
+    ]
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _create_shipment(
@@ -1229,28 +1611,20 @@ async def cancel_shipment(request: Request, world: World, key: Principal) -> Res
         state = world.cancel_state(s)
         now = world.now()
         refusal = None
-        if state == "cancelled":
-            refusal = "The shipment has already been cancelled."
-        elif state == "queued":
-            refusal = "A cancellation has already been requested for this shipment."
+        if state in ("cancelled", "queued"):
+            refusal = "This shipment is already being cancelled."
         elif any(world.stage(p) >= 4 for p in s.parcels):
             refusal = "The shipment has been delivered and can no longer be cancelled."
         elif now - s.created_at > CANCEL_WINDOW:
             refusal = "Shipments can only be cancelled within 42 days of their announcement."
         if refusal:
-            return sc_error(409, "cancellation_not_allowed", refusal)
+            return sc_error(409, "invalid", refusal)
         s.cancel_requested_at = now
         world.stats["cancellations"] += 1
         if s.option.carrier in data.QUEUED_CANCEL_CARRIERS and not s.failed:
             s.cancel_queued = True
             return _json(
-                {
-                    "data": {
-                        "status": "queued",
-                        "message": "Cancellation requested: the carrier confirms it within "
-                        "14 days.",
-                    }
-                },
+                {"data": {"status": "queued", "message": "Shipment cancellation has been queued"}},
                 202,
             )
         return _json(
@@ -1331,8 +1705,33 @@ async def parcel_label(request: Request, world: World, key: Principal) -> Respon
                 404, "not_found", f"Parcel {raw_id} has no label: its announcement failed."
             )
         body = _render([_label_content(s, p)], mime, paper, dpi)
-    world.stats["documents"] += 1
+        world.stats["documents"] += 1
+        world.stats["label_downloads"] += 1
+        world.label_downloads[p.id] += 1
     return _document(mime, body, f"label-{p.id}")
+
+
+@endpoint("sendcloud")
+async def parcel_customs(request: Request, world: World, key: Principal) -> Response:
+    assert key is not None
+    accept = request.headers.get("accept", "")
+    wanted = [v.split(";")[0].strip().lower() for v in accept.split(",") if v.strip()]
+    if wanted and not any(v in (PDF, "*/*", "application/*") for v in wanted):
+        return sc_error(406, "not_acceptable", "Customs declarations are available as PDF.")
+    raw_id = request.path_params["parcel_id"]
+    with world.lock:
+        hit = world.parcel(key, int(raw_id)) if raw_id.isdigit() else None
+        if hit is None:
+            return sc_error(404, "not_found", f"Parcel {raw_id} was not found.")
+        s, p = hit
+        if p.failure or not s.has_customs:
+            return sc_error(
+                404, "not_found", f"Parcel {raw_id} has no customs-declaration document."
+            )
+        body = documents.build_customs_pdf(_customs_content(s, p))
+        world.stats["documents"] += 1
+        world.stats["customs_downloads"] += 1
+    return _document(PDF, body, f"customs-declaration-{p.id}")
 
 
 @endpoint("sendcloud")
@@ -1346,12 +1745,18 @@ async def bulk_labels(request: Request, world: World, key: Principal) -> Respons
         return sc_error(400, "invalid", "Give between 1 and 20 parcel ids.", "parcels")
     pages = []
     with world.lock:
+        hits = []
         for raw_id in ids:
             hit = world.parcel(key, int(raw_id)) if raw_id.isdigit() else None
             if hit is None or hit[1].failure:
                 return sc_error(404, "not_found", f"Parcel {raw_id} has no label.")
+            hits.append(hit)
             pages.append(_label_content(*hit))
         body = _render(pages, mime, paper, dpi)
+        world.stats["documents"] += 1
+        for _, p in hits:
+            world.stats["label_downloads"] += 1
+            world.label_downloads[p.id] += 1
     return _document(mime, body, "labels")
 
 
@@ -1511,6 +1916,11 @@ def create_app(world: World) -> Starlette:
         Route(f"{SENDCLOUD}/shipments/{{shipment_id}}/cancel", cancel_shipment, methods=["POST"]),
         Route(f"{SENDCLOUD}/parcels/tracking/{{tracking_number}}", tracking, methods=["GET"]),
         Route(f"{SENDCLOUD}/parcels/{{parcel_id}}/documents/label", parcel_label, methods=["GET"]),
+        Route(
+            f"{SENDCLOUD}/parcels/{{parcel_id}}/documents/customs-declaration",
+            parcel_customs,
+            methods=["GET"],
+        ),
         Route(f"{SENDCLOUD}/parcel-documents/label", bulk_labels, methods=["GET"]),
         Route("/_sandbox/faults", sandbox_faults, methods=["GET", "POST"]),
         Route("/_sandbox/state", sandbox_state, methods=["GET"]),

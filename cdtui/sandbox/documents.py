@@ -104,8 +104,13 @@ def build_pdf(pages: list[LabelContent], paper_size: str = "A6") -> bytes:
     if not pages:
         raise ValueError("a PDF needs at least one page")
     width, height = PAPER_POINTS[paper_size.upper()]
+    return _pdf([_page_stream(c, width, height) for c in pages], width, height)
+
+
+def _pdf(streams: list[bytes], width: int, height: int) -> bytes:
+    """A PDF 1.4 file: one page per content stream, Helvetica (F1) and bold (F2)."""
     objects: list[bytes] = []  # object n is objects[n - 1]
-    page_count = len(pages)
+    page_count = len(streams)
     first_page = 5
     kids = b" ".join(b"%d 0 R" % (first_page + 2 * i) for i in range(page_count))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
@@ -116,8 +121,7 @@ def build_pdf(pages: list[LabelContent], paper_size: str = "A6") -> bytes:
     objects.append(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
     )
-    for i, content in enumerate(pages):
-        stream = _page_stream(content, width, height)
+    for i, stream in enumerate(streams):
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d]"
             b" /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
@@ -138,6 +142,93 @@ def build_pdf(pages: list[LabelContent], paper_size: str = "A6") -> bytes:
         xref_at,
     )
     return bytes(out)
+
+
+# ---------------------------------------------------------------- customs declaration
+
+
+@dataclass(frozen=True)
+class CustomsItem:
+    description: str
+    quantity: int
+    hs_code: str
+    origin_country: str
+    weight: str  # "0.300 kg"
+    value: str  # "29.90 GBP"
+
+
+@dataclass(frozen=True)
+class CustomsContent:
+    carrier: str
+    tracking_number: str
+    order_number: str
+    parcel_id: str
+    invoice_number: str
+    invoice_date: str
+    export_reason: str
+    export_type: str
+    recipient: list[str]
+    items: list[CustomsItem]
+    sender: str = "Demo Shop — 12 rue de l'Entrepôt, 69001 Lyon, FR"
+
+
+def build_customs_pdf(content: CustomsContent) -> bytes:
+    """A one-page A4 customs declaration (CN23): sender, addressee, invoice, reason and
+    one row per item (description, quantity, HS code, origin, weight, value)."""
+    width, height = PAPER_POINTS["A4"]
+    ops: list[bytes] = []
+
+    def text(x: float, y: float, size: float, value: str, bold: bool = False) -> None:
+        font = b"/F2" if bold else b"/F1"
+        ops.append(b"BT %s %.1f Tf %.1f %.1f Td %s Tj ET" % (font, size, x, y, _pdf_text(value)))
+
+    margin = 40
+    ops.append(b"1 w %d %d %d %d re S" % (margin / 2, margin / 2, width - margin, height - margin))
+    y = height - margin - 10
+    text(margin, y, 16, "CN23 — Customs declaration / Déclaration en douane", bold=True)
+    y -= 22
+    text(margin, y, 9, f"{content.carrier}   Tracking {content.tracking_number}")
+    text(margin, y - 12, 9, f"Order {content.order_number}   Parcel {content.parcel_id}")
+    y -= 40
+    text(margin, y, 8, "FROM / EXPÉDITEUR", bold=True)
+    text(margin, y - 12, 9, content.sender)
+    y -= 36
+    text(margin, y, 8, "TO / DESTINATAIRE", bold=True)
+    for i, line in enumerate(content.recipient):
+        text(margin, y - 12 * (i + 1), 9, line)
+    y -= 12 * (len(content.recipient) + 2)
+    text(margin, y, 9, f"Invoice number: {content.invoice_number}", bold=True)
+    text(margin + 260, y, 9, f"Invoice date: {content.invoice_date}")
+    y -= 14
+    text(margin, y, 9, f"Export reason: {content.export_reason}")
+    text(margin + 260, y, 9, f"Export type: {content.export_type}")
+    y -= 24
+    columns = [
+        (margin, "Description"),
+        (margin + 210, "Qty"),
+        (margin + 245, "HS code"),
+        (margin + 320, "Origin"),
+        (margin + 370, "Weight"),
+        (margin + 440, "Value"),
+    ]
+    for x, title in columns:
+        text(x, y, 8, title, bold=True)
+    ops.append(b"%d %.1f m %d %.1f l S" % (margin, y - 4, width - margin, y - 4))
+    for item in content.items:
+        y -= 14
+        row = [
+            item.description[:42],
+            str(item.quantity),
+            item.hs_code,
+            item.origin_country,
+            item.weight,
+            item.value,
+        ]
+        for (x, _), value in zip(columns, row, strict=True):
+            text(x, y, 8, value)
+    y -= 30
+    text(margin, y, 8, "I certify that the particulars given in this declaration are correct.")
+    return _pdf([b"\n".join(ops) + b"\n"], width, height)
 
 
 # ---------------------------------------------------------------- ZPL

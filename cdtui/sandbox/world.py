@@ -29,6 +29,7 @@ from cdtui.sandbox.data import (
     SELLERS,
     NewOrder,
     OrderFactory,
+    ServicePoint,
     ShippingOptionDef,
     stamp,
 )
@@ -159,6 +160,7 @@ class OrderRec:
     __slots__ = (
         "_bytes",
         "address",
+        "cancel_by",
         "channel",
         "countries",
         "created",
@@ -178,6 +180,10 @@ class OrderRec:
         self.doc = new.doc
         #: the shipping address the lines get once the order is accepted
         self.address = new.address
+        #: line id -> who started its cancellation request ("customer", "seller",
+        #: "sales_channel"); kept here, never in the document. A CancelRequest line
+        #: missing from it counts as started by the customer.
+        self.cancel_by: dict[str, str] = dict(new.cancel_by)
         self._bytes: bytes | None = None
         self.reindex()
 
@@ -304,6 +310,14 @@ class ShipmentRec:
     cancel_requested_at: datetime | None = None
     cancel_queued: bool = False
     label_files: dict[str, bytes] = field(default_factory=dict)
+    #: the relay point of a service-point option (``to_service_point``), else None
+    service_point: ServicePoint | None = None
+    #: ``customs_information`` as posted, when the destination needs customs
+    customs_information: dict[str, Any] | None = None
+
+    @property
+    def has_customs(self) -> bool:
+        return self.customs_information is not None
 
     @property
     def failed(self) -> bool:
@@ -331,6 +345,7 @@ class World:
         new_order_every: float | None = None,
         latency_ms: int = 0,
         monotonic: Callable[[], float] = time.monotonic,
+        showcase: bool | None = None,
     ) -> None:
         if orders < 0:
             raise ValueError("orders must be ≥ 0")
@@ -348,6 +363,9 @@ class World:
         self.faults = Faults(latency_ms=latency_ms)
         self.fault_rng = random.Random(seed * 7919 + 1)
         self.stats: Counter[str] = Counter()
+        #: label downloads per parcel id (GET .../documents/label and the bulk route);
+        #: their total is ``stats["label_downloads"]``
+        self.label_downloads: Counter[int] = Counter()
         #: every POST /orders/{id}/shipments that reached the rules: (order_id, body)
         self.shipment_posts: list[tuple[str, Any]] = []
         #: every approval-status POST that reached the rules: (order_id, body)
@@ -365,7 +383,9 @@ class World:
         self._orders: dict[str, OrderRec] = {}
         self._by_seller: dict[str, list[OrderRec]] = {s: [] for s in SELLERS}
         self._query_cache: dict[tuple[str, OrderQuery], list[OrderRec]] = {}
-        self._factory = OrderFactory(random.Random(seed))
+        self._factory = OrderFactory(random.Random(seed), random.Random(seed * 7919 + 3))
+        #: showcase kind (``data.SHOWCASE_KINDS``) -> order id of the main seller
+        self.showcase: dict[str, str] = {}
         now = self.now()
         plan = {
             data.SELLER_ID: orders,
@@ -374,8 +394,24 @@ class World:
             else second_seller_orders,
         }
         for seller_id, n in plan.items():
-            for new in data.seed_orders(self._factory, SELLERS[seller_id], n, now):
-                self._insert(seller_id, new)
+            cases = None
+            if seller_id == data.SELLER_ID and showcase is not False:
+                cases = OrderFactory(
+                    random.Random(seed * 7919 + 4),
+                    random.Random(seed * 7919 + 5),
+                    used_ids=self._factory.used_ids,
+                )
+            for new in data.seed_orders(
+                self._factory,
+                SELLERS[seller_id],
+                n,
+                now,
+                showcase=cases,
+                force_showcase=bool(showcase),
+            ):
+                rec = self._insert(seller_id, new)
+                if new.kind:
+                    self.showcase[new.kind] = rec.order_id
         for rec in self._orders.values():  # serialise once now, not during the first sync
             _ = rec.json
         self._last_arrival = now
@@ -599,6 +635,30 @@ class World:
                 ln["status"] = "Cancelled"
             self.changed(rec)
             return orjson.loads(rec.json)
+
+    def request_cancellation(
+        self, order_id: str, line_id: str, by: str = "customer"
+    ) -> dict[str, Any]:
+        """A line of an InPreparation order moves to CancelRequest, started by ``by``
+        ("customer", "seller" or "sales_channel"); returns the order document."""
+        if by not in data.CANCEL_INITIATORS:
+            raise ValueError(f"by must be one of {', '.join(data.CANCEL_INITIATORS)}")
+        with self.lock:
+            rec = self._orders[order_id]
+            line = next(ln for ln in rec.doc["lines"] if ln["orderLineId"] == line_id)
+            line["status"] = "CancelRequest"
+            rec.cancel_by[line_id] = by
+            self.changed(rec)
+            return orjson.loads(rec.json)
+
+    def cancel_initiator(self, order_id: str, line_id: str) -> str | None:
+        """Who started the cancellation request of a CancelRequest line (else None)."""
+        with self.lock:
+            rec = self._orders[order_id]
+            line = next(ln for ln in rec.doc["lines"] if ln["orderLineId"] == line_id)
+            if line["status"] != "CancelRequest":
+                return None
+            return rec.cancel_by.get(line_id, "customer")
 
     def accept_order(self, rec: OrderRec, accepted: bool) -> None:
         """Cdiscount approval: Accepted → InPreparation with addresses; else Refused."""
