@@ -2,7 +2,8 @@
 
 This is the only module that touches the data files. Layout::
 
-    data/.lock                      inter-process lock (filelock)
+    data/                           its own inter-process lock (flock on the folder;
+                                    ``data/.lock`` with filelock on Windows)
     data/meta.json                  schema version, id counter, integrations
     data/orders/<integration>/NNN.json
                                     that integration's orders, sharded by a stable hash
@@ -15,9 +16,11 @@ Guarantees:
 - **Crash-safe writes.** Every file is written to a temporary file in the same folder,
   flushed, fsynced, then atomically renamed over the old one (and the folder fsynced):
   a crash at any instant leaves the previous or the new file, never a torn one.
-- **Several processes, one store.** Every read-modify-write runs under ``data/.lock``
-  on the freshest copy of the files; each process re-reads a file whose
-  (inode, mtime, size) changed, so processes see each other's writes.
+- **Several processes, one store.** Every read-modify-write runs under the store's
+  lock (on the data folder's inode: deleting a file cannot break it) on the freshest
+  copy of the files; each process re-reads a file whose (inode, mtime, size) changed,
+  so processes see each other's writes, and a file that changed since it was read is
+  never replaced.
 - **Damaged files are never overwritten.** A file that does not parse, or holds
   something else than cdtui wrote, stops the operation with a ``StoreError`` naming it.
   (An order nothing has started on is validated when its record is needed, and always
@@ -35,6 +38,7 @@ JSON, no pydantic model involved (a few times cheaper at 10,000 orders).
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import hashlib
 import logging
@@ -42,6 +46,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,6 +58,11 @@ from typing import Any, NamedTuple, NoReturn, TypeGuard, TypeVar
 
 import orjson
 from filelock import FileLock, Timeout
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 from pydantic import BaseModel, ValidationError
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -127,6 +137,63 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, sync_dir: bool =
         raise
     if sync_dir:
         _fsync_dir(path.parent)
+
+
+class _ChangedMeanwhile(OSError):
+    """A store file changed on disk between its read and its replacement."""
+
+
+_CHANGED_MEANWHILE = "another process changed it since it was read; nothing was written, try again"
+
+
+class _StoreLock:
+    """The inter-process lock of the store, which deleting a file cannot break.
+
+    ``flock`` locks an inode, not a name: with a lock file, someone deleting it while it
+    is held (an operator "fixing" a timeout, a cleanup script) lets the next process
+    create a new file, lock that one and write beside the holder. So on POSIX the lock
+    is taken on the data folder itself, an inode nobody removes while cdtui runs.
+    Where ``fcntl`` is missing (Windows, where an open file cannot be deleted)
+    ``filelock`` on ``data/.lock`` does the job.
+    """
+
+    def __init__(self, folder: Path, timeout: float) -> None:
+        self.lock_file = str(folder)
+        self._folder = folder
+        self._timeout = timeout
+        self._fd: int | None = None
+        self._fallback = FileLock(folder / ".lock", timeout=timeout) if fcntl is None else None
+
+    def acquire(self) -> None:
+        if self._fallback is not None:
+            self._fallback.acquire()
+            return
+        assert fcntl is not None
+        fd = os.open(self._folder, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
+        deadline = time.monotonic() + self._timeout
+        delay = 0.001
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Timeout(self.lock_file) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fallback is not None:
+            self._fallback.release()
+            return
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the folder releases the flock
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -325,9 +392,36 @@ class _FileStorage(Storage):
         data, self.pending = self.pending, None
         return data, payload
 
+    def seen(self) -> Stamp | None:
+        """The identity of the file as this process last read it."""
+        return self._stamp
+
+    def check_unchanged(self, seen: Stamp | None) -> None:
+        """``StoreError`` if the file changed on disk since it was read as ``seen``."""
+        try:
+            st = os.stat(self.path)
+            now: Stamp | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            now = None
+        except OSError as exc:
+            raise _read_failed(self.path, exc) from None
+        if now != seen:
+            raise _write_failed(self.path, _ChangedMeanwhile(errno.EAGAIN, _CHANGED_MEANWHILE))
+
     def write_out(self, payload: bytes) -> os.stat_result:
-        """The crash-safe write itself (safe in a worker thread); ``OSError``."""
+        """The crash-safe write itself (safe in a worker thread); ``OSError``.
+
+        Never replaces a file that changed since this process read it: whatever
+        happened to the lock, another writer's work is not erased.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            st = os.stat(self.path)
+            now: Stamp | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            now = None
+        if now != self._stamp:
+            raise _ChangedMeanwhile(errno.EAGAIN, _CHANGED_MEANWHILE)
         atomic_write(self.path, payload, sync_dir=False)
         return os.stat(self.path)
 
@@ -1045,7 +1139,7 @@ class Store:
             raise StoreError(
                 f"Could not create the data folder {self.data_dir}: {exc.strerror or exc}."
             ) from None
-        self._lock = FileLock(self.data_dir / ".lock", timeout=lock_timeout)
+        self._lock = _StoreLock(self.data_dir, lock_timeout)
         self._meta = _FileStorage(self.data_dir / "meta.json", _load_meta)
         self._meta.on_dirty = self._mark_dirty
         meta_db = _open_db(self._meta)
@@ -1068,8 +1162,9 @@ class Store:
                     self._lock.acquire()
                 except Timeout:
                     raise StoreError(
-                        f"Another cdtui process holds the store lock ({self._lock.lock_file}) "
-                        f"for more than {self._lock_timeout:g}s; try again in a moment."
+                        f"Another cdtui process has been writing the store "
+                        f"({self._lock.lock_file}) for more than {self._lock_timeout:g}s (a "
+                        "sync or a label run); try again in a moment."
                     ) from None
                 except OSError as exc:
                     raise StoreError(
@@ -1539,6 +1634,7 @@ class Store:
             if found is None:
                 raise NotFoundLocally(f"There is no order {order_id} in the store.")
             shard, current = found
+            seen = shard.storage.seen()
             new = fn(current.model_copy(deep=True))
             if new is None:
                 return current.model_copy(deep=True)
@@ -1551,6 +1647,7 @@ class Store:
             doc_json = _record_json(new, order_json)
             stored = OrderRecord.model_validate_json(doc_json)  # our own copy, checked
             _share_fields_sets(stored)
+            shard.storage.check_unchanged(seen)
             shard.put({order_id: (doc_json, stored, _digest(order_json))})
         return new
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, Order, OrderRecord, State
@@ -105,9 +104,22 @@ def _writer_forever(home: Path) -> None:
 
 
 def _lock_holder(home: Path, held: object, seconds: float) -> None:
-    with FileLock(home / "data" / ".lock"):
+    with Store(home)._locked():
         held.set()  # type: ignore[attr-defined]
         time.sleep(seconds)
+
+
+def _slow_writer(home: Path, held: object, seconds: float) -> None:
+    """A long transaction (a sync rewriting every order file) holding the store lock."""
+    store = Store(home)
+
+    def slow(rec: OrderRecord) -> OrderRecord:
+        held.set()  # type: ignore[attr-defined]
+        time.sleep(seconds)
+        rec.label_generation += 1
+        return rec
+
+    store.update_order("A", slow)
 
 
 def _late_writer(home: Path) -> None:
@@ -167,9 +179,10 @@ def test_a_held_lock_ends_in_a_clear_error(home: Path) -> None:
     try:
         assert held.wait(10)
         started = time.monotonic()
-        with pytest.raises(StoreError, match=r"holds the store lock .* for more than 0.3s"):
+        with pytest.raises(StoreError, match=r"writing the store \(.*\) for more than 0.3s") as err:
             store.update_order("A", bump)
         assert time.monotonic() - started < 2
+        assert "delete" not in err.value.message  # the message does not invite it
         assert store.order("A").label_generation == 0  # reads do not wait for the lock
     finally:
         holder.join(10)
@@ -201,3 +214,53 @@ def test_killed_writer_leaves_a_store_that_opens(tmp_path: Path) -> None:
         assert len(reopened.orders()) == 201
         assert not list((tmp_path / "data").rglob("*.tmp"))
     assert last > 12  # the writer did work between kills
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_writer_in(home: Path) -> None:
+    """An operator "fixing" a lock timeout by deleting data/.lock while a sync writes:
+    the next process must still wait for the sync, not write beside it."""
+    held = ctx.Event()
+    writer = ctx.Process(target=_slow_writer, args=(home, held, 1.5))
+    writer.start()
+    try:
+        assert held.wait(10)
+        for path in (home / "data").glob(".lock*"):  # the lock file of older versions
+            path.unlink()
+        assert not list((home / "data").glob(".lock*"))
+        with pytest.raises(StoreError, match=r"writing the store \(.*\) for more than"):
+            Store(home, lock_timeout=0.3).update_order("A", bump)
+    finally:
+        writer.join(10)
+    assert writer.exitcode == 0
+    store = Store(home)
+    assert store.order("A").label_generation == 1  # the sync's write is there
+    assert store.update_order("A", bump).label_generation == 2  # and the lock works again
+
+
+def test_a_writer_never_replaces_a_file_changed_since_it_read_it(home: Path) -> None:
+    """Whatever happens to the lock, a writer does not erase another writer's work:
+    here the first store's lock is made useless, a second store writes the same order
+    file in the middle of the first one's change, and the first write is refused."""
+
+    class NoLock:
+        lock_file = "none"
+
+        def acquire(self) -> None:
+            pass
+
+        def release(self) -> None:
+            pass
+
+    first, second = Store(home), Store(home)
+    first._lock = NoLock()  # type: ignore[assignment]
+
+    def meanwhile(rec: OrderRecord) -> OrderRecord:
+        second.update_order("A", lambda r: r.model_copy(update={"error": "second"}))
+        rec.label_generation += 1
+        return rec
+
+    with pytest.raises(StoreError, match="changed it since it was read; nothing was written"):
+        first.update_order("A", meanwhile)
+    assert first.update_order("A", bump).label_generation == 1  # fine with a fresh read
+    fresh = Store(home).order("A")
+    assert fresh.error == "second" and fresh.label_generation == 1
