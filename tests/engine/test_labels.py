@@ -18,7 +18,7 @@ from cdtui.labels import HOST
 from cdtui.models import Carrier, LabelClaim, OrderRecord, PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.shipping import build_announce_payload
+from cdtui.shipping import build_announce_payload, order_need
 
 
 def _posts(server: SandboxServer, order_id: str) -> list[object]:
@@ -39,14 +39,31 @@ def _fails(rec: OrderRecord) -> bool:
     return addr is not None and data.ANNOUNCE_FAIL_MARK in (addr.address_line1 or "")
 
 
+def _plain_home(rec: OrderRecord) -> bool:
+    """A tracked home delivery in mainland France, with nothing special about it."""
+    need = order_need(rec)
+    addr = rec.order.shipping_address
+    return (
+        addr is not None
+        and need.mode in ("THD", "NTHD")
+        and not need.relay
+        and not rec.order.cancel_request_lines
+        and not (addr.postal_code or "").startswith(("97", "98", "20"))
+        and addr.postal_code != data.ANNOUNCE_FAIL_POSTAL_CODE
+    )
+
+
 async def _to_ship(engine: Engine, country: str | None = "FR") -> list[OrderRecord]:
+    """Orders to ship; with ``country``, plain home deliveries to that country."""
     await engine.sync()
     recs = engine.orders(state=State.TO_SHIP)
     if country:
-        recs = [r for r in recs if (r.order.shipping_address or object()).country_code == country]  # type: ignore[union-attr]
-    recs = [
-        r for r in recs if r.order.shipping_address.postal_code != data.ANNOUNCE_FAIL_POSTAL_CODE
-    ]  # type: ignore[union-attr]
+        recs = [
+            r
+            for r in recs
+            if (r.order.shipping_address or object()).country_code == country  # type: ignore[union-attr]
+            and _plain_home(r)
+        ]
     assert recs
     return recs
 
@@ -149,7 +166,7 @@ async def test_weight_and_option_precedence(connected: Engine, sandbox: SandboxS
 async def test_labels_only_for_orders_to_ship(connected: Engine, sandbox: SandboxServer) -> None:
     await connected.sync()
     for state in (State.NOT_SHIPPABLE, State.CANCELLED, State.WAITING_ACCEPTANCE):
-        rec = connected.orders(state=state)[0]
+        rec = next(r for r in connected.orders(state=state) if not order_need(r).shop_pickup)
         with pytest.raises(UsageError, match="only for orders to ship"):
             await connected.create_label(rec.order_id)
     assert sandbox.world.shipments == {}
