@@ -125,3 +125,58 @@ def check_pdf(body: bytes) -> list[tuple[int, int]]:
         length = int(re.findall(rb"/Length (\d+)", body[: m.start()])[-1])
         assert len(m.group(1)) == length
     return [(int(w), int(h)) for w, h in re.findall(rb"/MediaBox \[0 0 (\d+) (\d+)\]", body)]
+
+
+def customs_item(**changes: Any) -> dict[str, Any]:
+    """A parcel item complete enough for a customs declaration."""
+    item: dict[str, Any] = {
+        "description": "Casque audio sans fil",
+        "quantity": 1,
+        "weight": {"value": 0.45, "unit": "kg"},
+        "price": {"value": "79.90", "currency": "GBP"},
+        "hs_code": "851830",
+        "origin_country": "CN",
+        "sku": "SKU-CASQ-01",
+    }
+    item.update(changes)
+    return item
+
+
+def customs_payload(
+    ref: str | None = "cdtui-98979-GB1",
+    option: str = "dpd:classic",
+    items: list[dict[str, Any]] | None = None,
+    customs: dict[str, Any] | None = None,
+    **address: Any,
+) -> dict[str, Any]:
+    """An announce body to Britain (outside the EU) with its customs information."""
+    fields: dict[str, Any] = {
+        "name": "Oliver Smith",
+        "address_line_1": "221 Baker Street",
+        "address_line_2": None,
+        "house_number": "221",
+        "postal_code": "NW1 6XE",
+        "city": "London",
+        "country_code": "GB",
+        "phone_number": "+447700900123",
+    }
+    fields.update(address)
+    payload = announce_payload(ref=ref, option=option, **fields)
+    payload["total_order_price"] = {"value": "79.90", "currency": "GBP"}
+    payload["parcels"][0]["parcel_items"] = [customs_item()] if items is None else items
+    payload["customs_information"] = (
+        {
+            "invoice_number": "INV-2511261130",
+            "export_reason": "commercial_goods",
+            "export_type": "private",
+            "invoice_date": "2026-11-26",
+        }
+        if customs is None
+        else customs
+    )
+    return payload
+
+
+def errors_by_pointer(resp: httpx.Response) -> dict[str, dict[str, Any]]:
+    """A Sendcloud 400's errors keyed by their JSON pointer."""
+    return {e.get("source", {}).get("pointer"): e for e in resp.json()["errors"]}
