@@ -27,7 +27,15 @@ from typing import Any, NoReturn, TextIO
 import orjson
 
 from cdtui import __version__, logging_setup
-from cdtui.config import Settings, load_settings, resolve_home, save_settings
+from cdtui.config import (
+    Settings,
+    disable_core_dumps,
+    load_settings,
+    resolve_home,
+    save_settings,
+    secure_home,
+    tighten_tree,
+)
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, State, iso
@@ -104,6 +112,7 @@ def order_json(rec: OrderRecord) -> dict[str, Any]:
         "ship_by": _dt(rec.order.shipped_at_max),
         "customer": addr.name if addr else None,
         "country": addr.country_code if addr else None,
+        "postal_code": addr.postal_code if addr else None,
         "items": sum(ln.quantity for ln in rec.order.lines),
         "label_cancel_status": label.cancel_status if label else None,
         "tracking_push": push.status.value if push else None,
@@ -322,6 +331,8 @@ def _engine(settings: Settings) -> Engine:
 def _settings() -> Settings:
     settings = load_settings()
     logging_setup.add_secrets(settings.secret_values())
+    if settings.labels_path != settings.home / "labels":
+        tighten_tree(settings.labels_path)  # labels carry customers' addresses
     return settings
 
 
@@ -750,9 +761,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
     command = args.command
+    disable_core_dumps()  # a core dump would hold the keys and customers' addresses
     if command == "demo":
         return _guarded(lambda: _run_tui(demo=True, no_mouse=args.no_mouse), None)
-    log_file = logging_setup.configure(resolve_home())
+    home = resolve_home()
+    with contextlib.suppress(OSError):
+        secure_home(home)
+    log_file = logging_setup.configure(home)
     if command is None:
         return _guarded(lambda: _run_tui(demo=False, no_mouse=args.no_mouse), log_file)
     if command == "integration":

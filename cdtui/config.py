@@ -60,6 +60,94 @@ def resolve_home(explicit: Path | None = None) -> Path:
     return Path(explicit).expanduser().absolute()
 
 
+# ---------------------------------------------------------------- privacy
+
+#: folders and files holding customers' names and addresses, or keys
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and its missing parents) readable by its owner only.
+
+    ``Path.mkdir(parents=True, mode=…)`` gives the mode to the last folder only; here
+    every folder created gets it, whatever the umask.
+    """
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=PRIVATE_DIR)
+        with contextlib.suppress(OSError):
+            folder.chmod(PRIVATE_DIR)
+    return path
+
+
+def tighten_tree(root: Path) -> int:
+    """Folders 0700 and files 0600 under ``root`` where they were looser (a store or
+    labels written by an older cdtui, a copy made by hand); returns how many changed."""
+    changed = 0
+    try:
+        top = root.lstat()
+    except OSError:
+        return 0
+    if not stat.S_ISDIR(top.st_mode):
+        return 0
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        changed += _tighten(folder, PRIVATE_DIR)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue  # never follow a link out of the folder
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                changed += _tighten(Path(entry.path), PRIVATE_FILE)
+    return changed
+
+
+def _tighten(path: Path, mode: int) -> int:
+    try:
+        current = stat.S_IMODE(path.lstat().st_mode)
+        if current & 0o077:
+            path.chmod(current & mode)
+            return 1
+    except OSError:
+        pass
+    return 0
+
+
+def secure_home(home: Path, labels: Path | None = None) -> None:
+    """The home folder and what it holds private to its owner (created if needed)."""
+    private_dir(home)
+    _tighten(home, PRIVATE_DIR)
+    for sub in ("data", "logs", "labels"):
+        tighten_tree(home / sub)
+    if labels is not None and labels != home / "labels":
+        tighten_tree(labels)
+    for name in (CONFIG_FILE, SECRETS_FILE):
+        _tighten(home / name, PRIVATE_FILE)
+
+
+def disable_core_dumps() -> None:
+    """A core dump would hold the keys and customers' data: none for this process."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -394,9 +482,9 @@ def save_settings(settings: Settings) -> None:
     }
     opts = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
     try:
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(home)
         atomic_write(settings.secrets_path, orjson.dumps(secrets, option=opts), mode=0o600)
-        atomic_write(settings.config_path, orjson.dumps(config, option=opts), mode=0o644)
+        atomic_write(settings.config_path, orjson.dumps(config, option=opts), mode=0o600)
     except OSError as exc:
         raise ConfigError(
             f"Cannot save the settings in {home}: {exc.strerror or type(exc).__name__}."

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -35,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdtui.config import PRIVATE_FILE, private_dir
 from cdtui.errors import (
     AnnouncementFailed,
     BadCredentials,
@@ -245,20 +247,48 @@ def backoff(attempts: int) -> timedelta:
     return min(PUSH_BACKOFF_BASE * (2**doublings), PUSH_BACKOFF_MAX)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+#: characters of API data kept in a file name part (the whole name stays far below 255)
+_NAME_PART_MAX = 60
+
+
+def _name_part(value: str | None, fallback: str) -> str:
+    """A piece of a file name from API data: letters, digits, ``-`` and ``_`` only
+    (no dot, no slash: it can neither climb out of its folder nor hide), never empty,
+    never longer than a file system takes (a digest keeps long values apart)."""
+    part = _UNSAFE.sub("_", value or "").strip("_-")
+    if len(part) > _NAME_PART_MAX:
+        digest = hashlib.sha256((value or "").encode()).hexdigest()[:10]
+        part = f"{part[: _NAME_PART_MAX - 11]}_{digest}"
+    return part or fallback
 
 
 def label_filename(rec: OrderRecord, tracking_number: str | None, fmt: str) -> str:
-    ref = _UNSAFE.sub("_", rec.reference).strip("._") or rec.order_id
-    tn = _UNSAFE.sub("_", tracking_number or "label").strip("._")
-    return f"{ref}-{tn}.{fmt}"
+    """``<reference>-<tracking>.<fmt>``, made of safe characters only."""
+    ref = _name_part(rec.order.reference, "") or _name_part(rec.order_id, "order")
+    tn = _name_part(tracking_number, "label")
+    suffix = _name_part(fmt, "bin")
+    return f"{ref}-{tn}.{suffix}"
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refused (``CdtuiError``) unless it stays inside ``folder``."""
+    path = folder / name
+    base = folder.resolve()
+    if Path(name).name != name or path.resolve().parent != base:
+        raise CdtuiError(f"Refusing to write {name!r} outside {folder}.")
+    return path
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A label or customs file, private to its owner (it holds a customer's address)."""
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), PRIVATE_FILE)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -715,12 +745,15 @@ class LabelService:
         path: Path | None = None
         file_errors: list[str] = []
         if shipment.label_file:
-            path = self._file_path(rec, label.tracking_number, self.settings.label_format)
             try:
+                path = self._file_path(rec, label.tracking_number, self.settings.label_format)
                 await asyncio.to_thread(write_file_atomically, path, shipment.label_file)
                 label.label_path = str(path)
             except OSError as exc:
                 file_errors.append(f"The label file could not be saved: {exc.strerror or exc}.")
+                path = None
+            except CdtuiError as exc:
+                file_errors.append(f"The label file could not be saved: {exc.message}")
                 path = None
         customs_path: Path | None = None
         if (plan is not None and plan.customs) or shipment.customs_url:
@@ -792,7 +825,7 @@ class LabelService:
         return outcome
 
     def _file_path(self, rec: OrderRecord, tracking_number: str | None, suffix: str) -> Path:
-        return self.settings.labels_path / label_filename(rec, tracking_number, suffix)
+        return inside(self.settings.labels_path, label_filename(rec, tracking_number, suffix))
 
     async def _fetch_customs(self, rec: OrderRecord, shipment: Shipment) -> Path:
         """Download the parcel's customs declaration and save it beside the label."""
@@ -824,7 +857,7 @@ class LabelService:
         data = await self.engine.sendcloud.label_document(
             label.parcel_id, fmt=fmt, paper_size=self.settings.paper_size
         )
-        path = self.settings.labels_path / label_filename(rec, label.tracking_number, fmt)
+        path = self._file_path(rec, label.tracking_number, fmt)
         try:
             await asyncio.to_thread(write_file_atomically, path, data)
         except OSError as exc:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from cdtui.config import PRIVATE_FILE, private_dir
+
 LOG_FILE = "cdtui.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 5
@@ -92,10 +94,8 @@ def configure(home: Path, secrets: Iterable[str] = (), *, level: int = logging.I
         _handler.close()
         _handler = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, delay=False)
-        with contextlib.suppress(OSError):
-            path.chmod(0o600)
+        private_dir(path.parent)
+        handler = _PrivateFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, delay=False)
     except OSError:
         return path
     handler.setFormatter(
@@ -110,6 +110,16 @@ def configure(home: Path, secrets: Iterable[str] = (), *, level: int = logging.I
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _handler = handler
     return path
+
+
+class _PrivateFileHandler(RotatingFileHandler):
+    """A rotating log whose every file (the new one after a rollover too) is 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        with contextlib.suppress(OSError):
+            os.chmod(self.baseFilename, PRIVATE_FILE)
+        return stream
 
 
 def add_secrets(secrets: Iterable[str]) -> None:

@@ -66,7 +66,7 @@ def test_new_user_from_setup_to_tracking_sent(
 
     orders = json.loads(step("orders", "--json").out)
     assert all(set(o) >= ORDER_KEYS for o in orders)
-    order_id = next(o["order_id"] for o in orders if o["state"] == "to_ship")
+    order_id = to_ship(run)[0]
 
     label = json.loads(step("label", order_id, "--json").out)
     assert {

@@ -13,7 +13,15 @@ import pytest
 from cdtui import logging_setup
 from cdtui.engine import parse_channels
 from cdtui.errors import CdtuiError, UsageError
-from cdtui.labels import ABANDONED, HOST, backoff, claim_is_live, label_filename
+from cdtui.labels import (
+    ABANDONED,
+    HOST,
+    backoff,
+    claim_is_live,
+    inside,
+    label_filename,
+    write_file_atomically,
+)
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
 from cdtui.shipping import build_announce_payload, house_number, label_weight, parse_weight
 from cdtui.sync import import_window
@@ -191,6 +199,46 @@ def test_label_filename_is_safe() -> None:
     rec = _rec(_order(reference="../../etc/passwd"))
     name = label_filename(rec, "6A 123/45", "pdf")
     assert "/" not in name and not name.startswith(".") and name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("order_id", "reference", "tracking"),
+    [
+        ("../../", None, None),  # the reported case: wrote to the filesystem root
+        ("/..", "", ""),
+        ("..", "..", ".."),
+        ("O1", "\x1b]52;c;AAAA\x07", "\n\r"),
+        ("O1", "R" * 5000, "T" * 5000),  # longer than any file system takes
+    ],
+)
+def test_label_file_names_from_api_data_stay_in_their_folder(
+    tmp_path: Path, order_id: str, reference: str | None, tracking: str | None
+) -> None:
+    rec = _rec(_order(reference=reference))
+    rec.order_id = order_id
+    name = label_filename(rec, tracking, "pdf")
+    assert name and len(name) < 160 and "/" not in name and not name.startswith(".")
+    assert all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in name)
+    path = inside(tmp_path, name)
+    write_file_atomically(path, b"%PDF-1.4")
+    assert path.parent == tmp_path and path.read_bytes() == b"%PDF-1.4"
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_a_name_that_would_leave_its_folder_is_refused(tmp_path: Path) -> None:
+    for name in ("../x.pdf", "/etc/x.pdf", "a/../../x.pdf"):
+        with pytest.raises(CdtuiError, match="outside"):
+            inside(tmp_path, name)
+    (tmp_path / "evil.pdf").symlink_to("/tmp/elsewhere.pdf")
+    with pytest.raises(CdtuiError, match="outside"):
+        inside(tmp_path, "evil.pdf")
+
+
+def test_label_folders_are_created_private(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "labels"
+    write_file_atomically(target / "x.pdf", b"%PDF")
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", target):
+        assert os.stat(folder).st_mode & 0o777 == 0o700
 
 
 def test_backoff_grows_and_is_capped() -> None:
