@@ -349,10 +349,13 @@ class CdtuiApp(App[int]):
         self._update_status()
 
     def action_sync_now(self) -> None:
-        self.request_sync()
+        self.request_sync(manual=True)
 
-    def request_sync(self, integration_id: str | None = None) -> bool:
-        """Start a sync unless one is running. Returns whether one started."""
+    def request_sync(self, integration_id: str | None = None, *, manual: bool = False) -> bool:
+        """Start a sync unless one is running. Returns whether one started.
+
+        ``manual``: the operator asked for it (``s``), so every tracking update still
+        waiting is retried now; the periodic timer's syncs respect their back-off."""
         if self.engine is None:
             return False
         if self.syncing:
@@ -362,7 +365,7 @@ class CdtuiApp(App[int]):
         self.sync_text = "starting"
         self.refresh_bindings()
         self._update_status()
-        self._sync_worker(integration_id)
+        self._sync_worker(integration_id, manual)
         return True
 
     def _on_sync_progress(self, progress: SyncProgress) -> None:
@@ -375,12 +378,14 @@ class CdtuiApp(App[int]):
         self.post_message(SyncProgressed(f"{name}: {phase}{count}", progress.done, progress.total))
 
     @work(group="sync", exit_on_error=False)
-    async def _sync_worker(self, integration_id: str | None) -> None:
+    async def _sync_worker(self, integration_id: str | None, manual: bool = False) -> None:
         assert self.engine is not None
         error: str | None = None
         reports = []
         try:
-            reports = await self.engine.sync(integration_id, progress=self._on_sync_progress)
+            reports = await self.engine.sync(
+                integration_id, progress=self._on_sync_progress, manual=manual
+            )
         except CdtuiError as exc:
             error = exc.message
         except Exception as exc:  # the timer must keep running whatever happens
@@ -454,6 +459,8 @@ class CdtuiApp(App[int]):
                         order_ids[0],
                         shipping_option=choice.shipping_option,
                         weight_kg=choice.weight_kg,
+                        address=choice.address,
+                        include_cancel_requests=choice.include_cancel_requests,
                     )
                 except CdtuiError as exc:
                     outcome = LabelOutcome(order_id=order_ids[0], ok=False, error=exc.message)

@@ -153,7 +153,7 @@ def test_label_dialog(snap_compare, frozen_synced_home: Path, size: tuple[int, i
         app_for(frozen_synced_home),
         terminal_size=size,
         run_before=then(
-            until(InboxScreen), keys("l"), until(LabelDialog, lambda app: app.screen._options)
+            until(InboxScreen), keys("l"), until(LabelDialog, lambda app: app.screen.plan)
         ),
     )
 

@@ -1,17 +1,27 @@
-"""Label dialog: shipping options read live for the destination and weight."""
+"""Label dialog: what the order needs, the options that serve it, and what chose one.
+
+The engine plans the label (``Engine.label_plan``: it buys nothing) in a worker; the
+dialog shows the plan and replans when the operator changes the weight, corrects the
+address or includes lines with a cancellation request. Enter dismisses with a
+``LabelChoice`` the caller hands to ``Engine.create_label``; an option that cannot
+serve the order, or a plan with a problem, is refused with the reason instead.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList
@@ -19,14 +29,30 @@ from textual.widgets.option_list import Option
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, ShippingOption
+from cdtui.shipping import AddressOverride, Verdict
 from cdtui.tui import format as fmt
+from cdtui.tui.dialogs.address import FIELD_NAMES, AddressDialog, corrected, order_address
 from cdtui.tui.widgets.plain import Label, Static, add_row
+
+if TYPE_CHECKING:
+    from cdtui.labels import LabelPlan
+
+#: ``planner(weight_kg=…, shipping_option=…, address=…, include_cancel_requests=…)``:
+#: ``Engine.label_plan`` for one order
+Planner = Callable[..., Awaitable["LabelPlan"]]
+
+CORRECTED = "Address corrected for this label (never sent to the marketplace)"
+HS_CODES_HINT = "In cdtui: i, then Enter on the shop: HS codes are in its settings."
 
 
 @dataclass(frozen=True)
 class LabelChoice:
+    """What the operator confirmed: passed as is to ``Engine.create_label``."""
+
     shipping_option: str
     weight_kg: Decimal
+    address: AddressOverride | None = None
+    include_cancel_requests: bool = False
 
 
 def parse_weight(text: str) -> Decimal | None:
@@ -40,100 +66,431 @@ def parse_weight(text: str) -> Decimal | None:
     return value
 
 
-def option_row(opt: ShippingOption) -> Table:
+def option_row(verdict: Verdict) -> Table | Group:
+    """Name, carrier, price; an option that cannot serve the order dimmed, with why."""
+    opt = verdict.option
+    style = "dim" if verdict.excluded else ""
     row = Table.grid(expand=True, padding=(0, 1))
     row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     row.add_column(width=14, no_wrap=True, overflow="ellipsis")
     row.add_column(width=10, justify="right", no_wrap=True)
     add_row(
         row,
-        opt.name,
-        opt.carrier_name or opt.carrier_code or "",
-        fmt.money(opt.price, opt.currency or "EUR") or "—",
+        Text(opt.name, style=style),
+        Text(opt.carrier_name or opt.carrier_code or "", style=style),
+        Text(fmt.money(opt.price, opt.currency or "EUR") or "no price", style=style),
     )
-    return row
+    if not verdict.excluded:
+        return row
+    reason = Text(f"  ✗ {verdict.excluded}", style="dim italic", no_wrap=True, overflow="ellipsis")
+    return Group(row, reason)
+
+
+def describe_chooser(chosen_by: str) -> str:
+    """``rule 1 (…)`` / ``default option`` / ``cheapest`` as the dialog says it."""
+    return {
+        "cheapest": "cheapest option that serves this order",
+        "default option": "the shop's default option",
+        "operator": "you",
+    }.get(chosen_by, chosen_by)
+
+
+def address_text(address: dict[str, str] | None) -> str:
+    """``Name, Calle X 12, 3º izq, no. 12, 28001 Madrid ES`` from a ``to_address``."""
+    if not address:
+        return ""
+    parts = [
+        address.get("name", ""),
+        address.get("address_line_1", ""),
+        address.get("address_line_2", ""),
+    ]
+    number = address.get("house_number")
+    parts.append(f"house no. {number}" if number else "no house number")
+    parts.append(
+        " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
+        + (f" {address['country_code']}" if address.get("country_code") else "")
+    )
+    return ", ".join(p for p in parts if p)
+
+
+class PlanLoaded(Message):
+    def __init__(self, generation: int, plan: LabelPlan | None, error: str | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.plan = plan
+        self.error = error
+
+
+class ChoiceChecked(Message):
+    """The engine's verdict on an option the operator picked instead of the plan's."""
+
+    def __init__(self, generation: int, code: str, plan: LabelPlan | None, error: str | None):
+        super().__init__()
+        self.generation = generation
+        self.code = code
+        self.plan = plan
+        self.error = error
+
+
+class WeightInput(Input):
+    """A weight takes digits and a decimal mark: other letters are the dialog's keys."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character not in "0123456789.,":
+            return  # not consumed: bubbles to the dialog's bindings
+        await super()._on_key(event)
 
 
 class LabelDialog(ModalScreen[LabelChoice | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="label.cancel"),
+        Binding("a", "toggle_all", "All options", id="label.all"),
+        Binding("e", "address", "Correct address", id="label.address"),
+        Binding("c", "toggle_cancel_requests", "Cancel-request lines", id="label.cancel_lines"),
+        Binding("w", "weight", "Weight", show=False, id="label.weight"),
         Binding("ctrl+r", "reload", "Reload options", id="label.reload"),
     ]
 
-    def __init__(
-        self,
-        record: OrderRecord,
-        weight_kg: Decimal,
-        loader: Callable[[Decimal], Awaitable[list[ShippingOption]]],
-        default_option: str | None = None,
-    ) -> None:
+    def __init__(self, record: OrderRecord, weight_kg: Decimal, planner: Planner) -> None:
         super().__init__()
         self._record = record
-        self._weight = weight_kg
-        self._loader = loader
-        self._default = default_option
-        self._options: list[ShippingOption] = []
-        self._loaded_weight: Decimal | None = None
+        self._planner = planner
+        self._original = order_address(record)
+        #: the weight shown before the first plan; the operator's own once typed
+        self._shown_weight = weight_kg
+        self._typed_weight: Decimal | None = None
+        self._override: AddressOverride | None = None
+        self._include_cancel_requests = False
+        self._show_all = False
+        self._plan: LabelPlan | None = None
+        self._generation = 0
+        self._loading = False
         self._debounce: Timer | None = None
+        #: the option code the operator moved to (kept across replans)
+        self._picked: str | None = None
+        self._filling = False
+
+    # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         rec = self._record
-        address = rec.order.shipping_address
         contents = "; ".join(
             f"{ln.quantity}× {ln.offer.product_title or ln.sku or 'item'}"
             + (f" ({ln.sku})" if ln.sku else "")
             for ln in (rec.order.shippable_lines or rec.order.lines)
         )
         with Vertical(id="dialog", classes="dialog label"):
-            yield Static(f"Label for order {rec.reference}", classes="dialog-title")
             yield Static(
-                Text.assemble(
-                    ("To: ", "bold"),
-                    f"{fmt.customer(address)}, {fmt.destination(address)}\n",
-                    ("Contents: ", "bold"),
-                    contents or "—",
-                ),
-                id="label-summary",
+                f"Label for order {rec.reference} · {fmt.channel_name(rec)}",
+                classes="dialog-title",
             )
-            with Horizontal(classes="field-row"):
+            yield Static("", id="label-to")
+            yield Static(
+                Text.assemble(("Contents: ", "bold"), contents or "—"),
+                id="label-contents",
+            )
+            yield Static("", id="label-need")
+            yield Static("", id="label-cancel-requests")
+            with Horizontal(classes="field-row", id="weight-row"):
                 yield Label("Weight (kg)", classes="field-label")
-                yield Input(value=f"{self._weight.normalize():f}", id="weight", compact=True)
+                yield WeightInput(
+                    value=f"{self._shown_weight.normalize():f}", id="weight", compact=True
+                )
                 yield Static("", id="weight-error", classes="field-error")
             yield Static("Shipping options — reading Sendcloud…", id="options-status")
             yield OptionList(id="options")
-            yield Static("↑↓ choose · Enter creates the label · Esc cancels", classes="dialog-hint")
+            yield Static("", id="label-choice")
+            yield Static("", id="label-problem", classes="error")
+            yield Static("", id="label-hint", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#options", OptionList).focus()
-        self.load(self._weight)
+        self._show_need()
+        self._show_hint()
+        self.replan()
 
-    # ------------------------------------------------------------ loading
+    @property
+    def plan(self) -> LabelPlan | None:
+        return self._plan
 
-    @work(exclusive=True, group="options", exit_on_error=False)
-    async def load(self, weight: Decimal) -> None:
+    # ------------------------------------------------------------ planning
+
+    def replan(self) -> None:
+        """Ask the engine for the plan with what the operator set (in a worker)."""
+        self._generation += 1
+        self._loading = True
+        weight = self._typed_weight
         status = self.query_one("#options-status", Static)
-        listing = self.query_one("#options", OptionList)
-        status.update(f"Shipping options for {fmt.weight(weight)} — reading Sendcloud…")
-        status.remove_class("error")
+        shown = weight if weight is not None else self._shown_weight
+        status.update(f"Shipping options for {fmt.weight(shown)} — reading Sendcloud…")
+        status.set_classes("")
+        self._plan_worker(self._generation, weight, self._override, self._include_cancel_requests)
+
+    @work(exclusive=True, group="label-plan", exit_on_error=False)
+    async def _plan_worker(
+        self,
+        generation: int,
+        weight: Decimal | None,
+        override: AddressOverride | None,
+        include: bool,
+    ) -> None:
         try:
-            options = await self._loader(weight)
+            plan = await self._planner(
+                weight_kg=weight, address=override, include_cancel_requests=include
+            )
         except CdtuiError as exc:
-            self._options = []
+            self.post_message(PlanLoaded(generation, None, exc.message))
+        except Exception as exc:  # the dialog stays usable whatever happens
+            self.post_message(PlanLoaded(generation, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(PlanLoaded(generation, plan, None))
+
+    def on_plan_loaded(self, message: PlanLoaded) -> None:
+        if message.generation != self._generation:
+            return  # an older answer: a newer plan is on its way
+        self._loading = False
+        listing = self.query_one("#options", OptionList)
+        status = self.query_one("#options-status", Static)
+        if message.plan is None:
+            self._plan = None
             listing.clear_options()
-            status.update(f"Could not read shipping options: {exc.message}")
-            status.add_class("error")
+            status.update(f"Could not plan the label: {message.error}")
+            status.set_classes("error")
+            self.query_one("#label-choice", Static).update("")
+            self.query_one("#label-problem", Static).update("")
+            self.refresh_bindings()
             return
-        self._options = options
-        self._loaded_weight = weight
-        listing.clear_options()
-        if not options:
-            status.update(f"No shipping option can carry {fmt.weight(weight)} to this address.")
-            status.add_class("error")
+        plan = self._plan = message.plan
+        if self._typed_weight is None:
+            self._shown_weight = plan.weight
+            weight_input = self.query_one("#weight", Input)
+            if parse_weight(weight_input.value) != plan.weight:
+                weight_input.value = f"{plan.weight.normalize():f}"
+        self._show_need()
+        self._fill_options()
+        self._show_hint()
+        self.refresh_bindings()
+
+    def _shown_verdicts(self) -> list[Verdict]:
+        plan = self._plan
+        if plan is None:
+            return []
+        if self._show_all:
+            return list(plan.verdicts)
+        return [v for v in plan.verdicts if v.excluded is None]
+
+    def _fill_options(self) -> None:
+        plan = self._plan
+        assert plan is not None
+        listing = self.query_one("#options", OptionList)
+        status = self.query_one("#options-status", Static)
+        verdicts = self._shown_verdicts()
+        self._filling = True
+        try:
+            listing.clear_options()
+            listing.add_options([Option(option_row(v), id=v.option.code) for v in verdicts])
+            codes = [v.option.code for v in verdicts]
+            wanted = [self._picked, plan.choice.option.code if plan.choice else None]
+            index = next((codes.index(c) for c in wanted if c in codes), 0 if codes else None)
+            listing.highlighted = index
+        finally:
+            self._filling = False
+        serving = len(plan.qualifying)
+        offered = len(plan.verdicts)
+        weight = fmt.weight(plan.weight)
+        if not offered:
+            status.update(f"Sendcloud offers no shipping option for {weight}.")
+            status.set_classes("error")
+        elif self._show_all:
+            status.update(
+                f"All {offered} options for {weight}, {serving} "
+                f"{'serves' if serving == 1 else 'serve'} this order (✗: cannot):"
+            )
+            status.set_classes("")
+        elif not serving:
+            status.update(
+                f"None of the {offered} options for {weight} serves this order "
+                "(a shows them and why)."
+            )
+            status.set_classes("error")
+        else:
+            hidden = offered - serving
+            more = f"; a shows {hidden} that cannot" if hidden else ""
+            status.update(f"Options for {weight} that serve this order ({serving}{more}):")
+            status.set_classes("")
+        self._show_choice()
+
+    # ------------------------------------------------------------ what the dialog says
+
+    def _show_need(self) -> None:
+        plan = self._plan
+        to = self.query_one("#label-to", Static)
+        need = self.query_one("#label-need", Static)
+        cancel = self.query_one("#label-cancel-requests", Static)
+        rec = self._record
+        address = plan.address if plan is not None else None
+        if address is None:
+            address = {
+                **corrected(self._original, self._override),
+                "country_code": (
+                    rec.order.shipping_address.country_code if rec.order.shipping_address else ""
+                )
+                or "",
+            }
+        relay = plan is not None and plan.need.relay
+        text = Text.assemble(("Buyer: " if relay else "To: ", "bold"), address_text(address))
+        if self._override is not None:
+            names = ", ".join(FIELD_NAMES[k] for k in self._override.as_dict())
+            text.append(f"\n{CORRECTED}: {names}", style="bold yellow")
+        to.update(text)
+        if plan is None:
+            need.update(Text.assemble(("Needs: ", "bold"), ("reading…", "dim")))
+        else:
+            parts = Text.assemble(("Needs: ", "bold"), plan.need.describe())
+            if plan.customs:
+                parts.append(" · customs: outside the EU", style="bold yellow")
+            need.update(parts)
+        asked = (
+            plan.cancel_request_lines
+            if plan is not None
+            else [ln.order_line_id for ln in rec.order.cancel_request_lines]
+        )
+        cancel.display = bool(asked)
+        if asked:
+            box = "[x]" if self._include_cancel_requests else "[ ]"
+            lines = ", ".join(asked)
+            cancel.update(
+                Text.assemble(
+                    ("Cancellation requested on line " + lines + ". ", "bold red"),
+                    (f"c {box} ", "bold"),
+                    "include lines with a cancellation request (only if the customer asked)",
+                )
+            )
+
+    def _highlighted(self) -> Verdict | None:
+        listing = self.query_one("#options", OptionList)
+        verdicts = self._shown_verdicts()
+        index = listing.highlighted
+        if index is None or not 0 <= index < len(verdicts):
+            return None
+        return verdicts[index]
+
+    def _show_choice(self, refusal: str | None = None, *, refused: bool = False) -> None:
+        """The chosen-by line and notes (or why the highlighted option cannot serve the
+        order, in error style once Enter was refused), and the problem or ``refusal``."""
+        plan = self._plan
+        line = self.query_one("#label-choice", Static)
+        problem = self.query_one("#label-problem", Static)
+        if plan is None:
+            line.update("")
+            line.display = False
+            problem.update(Text(refusal) if refusal else "")
+            problem.display = bool(refusal)
             return
-        listing.add_options([Option(option_row(o), id=o.code) for o in options])
-        codes = [o.code for o in options]
-        listing.highlighted = codes.index(self._default) if self._default in codes else 0
-        status.update(f"Shipping options for {fmt.weight(weight)} ({len(options)}):")
+        text = Text()
+        verdict = self._highlighted()
+        choice = plan.choice
+        if verdict is not None and verdict.excluded:
+            style = "bold red" if refused else ""
+            text.append("✗ Cannot serve this order: ", style=style or "bold")
+            text.append(verdict.excluded, style=style)
+        elif choice is not None:
+            if verdict is None or verdict.option.code == choice.option.code:
+                text.append("Chosen by: ", style="bold")
+                text.append(describe_chooser(choice.chosen_by))
+            else:
+                text.append("Your choice", style="bold")
+                text.append(f" (preselected: {choice.option.name}, by ")
+                text.append(describe_chooser(choice.chosen_by) + ")")
+        for note in choice.notes if choice is not None else []:
+            text.append(f"\nNote: {note}", style="dim")
+        if plan.message and (plan.problem is None or plan.message not in plan.problem):
+            text.append(f"\nSendcloud: {plan.message}", style="dim")
+        line.update(text)
+        line.display = bool(text.plain)
+        shown = refusal or plan.problem
+        if shown and not refusal and plan.customs and plan.customs_items is None:
+            shown += f"\n{HS_CODES_HINT}"
+        problem.update(Text(shown) if shown else "")
+        problem.display = bool(shown)
+        self.call_after_refresh(self._fit_list)
+
+    def _fit_list(self) -> None:
+        """The option list gets the rows the rest of the dialog leaves on the screen."""
+        dialog = self.query_one("#dialog")
+        listing = self.query_one("#options", OptionList)
+        others = sum(
+            child.outer_size.height
+            for child in dialog.children
+            if child.display and child is not listing
+        )
+        room = max(3, self.size.height - 2 - others)
+        current = listing.styles.max_height
+        if current is None or current.value != room:
+            listing.styles.max_height = room
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_list)
+
+    def _show_hint(self) -> None:
+        plan = self._plan
+        keys = ["Enter buys", "a all options" if not self._show_all else "a qualifying only"]
+        keys.append("e address")
+        if plan is not None and plan.cancel_request_lines:
+            keys.append("c cancel-request lines")
+        keys += ["Tab weight", "Esc cancels"]
+        self.query_one("#label-hint", Static).update(" · ".join(keys))
+
+    # ------------------------------------------------------------ keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_cancel_requests":
+            plan = self._plan
+            return bool(plan is not None and plan.cancel_request_lines) or None
+        if action == "toggle_all":
+            return self._plan is not None or None
+        return True
+
+    @on(OptionList.OptionHighlighted, "#options")
+    def _highlighted_changed(self, event: OptionList.OptionHighlighted) -> None:
+        if self._filling:
+            return
+        self._picked = event.option.id
+        self._show_choice()
+
+    def action_toggle_all(self) -> None:
+        if self._plan is None:
+            return
+        self._show_all = not self._show_all
+        self._fill_options()
+        self._show_hint()
+
+    def action_toggle_cancel_requests(self) -> None:
+        if self._plan is None or not self._plan.cancel_request_lines:
+            return
+        self._include_cancel_requests = not self._include_cancel_requests
+        self._show_need()
+        self.replan()
+
+    def action_address(self) -> None:
+        current = corrected(self._original, self._override)
+
+        def answered(override: AddressOverride | None) -> None:
+            if override is None:
+                return
+            self._override = override if override.as_dict() else None
+            self._show_need()
+            self.replan()
+
+        self.app.push_screen(
+            AddressDialog(self._record.reference, self._original, current), answered
+        )
+
+    def action_weight(self) -> None:
+        self.query_one("#weight", Input).focus()
+
+    def action_reload(self) -> None:
+        self.replan()
 
     @on(Input.Changed, "#weight")
     def weight_changed(self, event: Input.Changed) -> None:
@@ -143,40 +500,99 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             error.update("a weight in kg, e.g. 1.25")
             return
         error.update("")
-        if weight == self._weight:
+        if weight == (self._typed_weight or self._shown_weight):
             return
-        self._weight = weight
+        self._typed_weight = weight
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(0.4, lambda: self.load(weight))
-
-    def action_reload(self) -> None:
-        self.load(self._weight)
+        self._debounce = self.set_timer(0.4, self.replan)
 
     # ------------------------------------------------------------ answer
 
     @on(Input.Submitted, "#weight")
-    def weight_submitted(self) -> None:
+    def weight_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         self._confirm()
 
     @on(OptionList.OptionSelected, "#options")
-    def option_selected(self) -> None:
+    def option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
         self._confirm()
 
     def _confirm(self) -> None:
-        weight = parse_weight(self.query_one("#weight", Input).value)
-        listing = self.query_one("#options", OptionList)
+        weight_input = self.query_one("#weight", Input)
+        weight = parse_weight(weight_input.value)
         if weight is None:
-            self.query_one("#weight", Input).focus()
+            weight_input.focus()
             return
-        if weight != self._loaded_weight:
-            self._weight = weight
-            self.load(weight)
+        plan = self._plan
+        if plan is None or self._loading:
+            if not self._loading:
+                self.replan()
+            self._show_choice("Reading the options; Enter again when they are shown.")
             return
-        if listing.highlighted is None or not self._options:
+        if weight != plan.weight:  # typed, not yet replanned
+            if self._debounce is not None:
+                self._debounce.stop()
+            self._typed_weight = weight
+            self.replan()
+            self._show_choice("Reading the options again; Enter when they are shown.")
             return
-        code = self._options[listing.highlighted].code
-        self.dismiss(LabelChoice(shipping_option=code, weight_kg=weight))
+        verdict = self._highlighted()
+        if verdict is None:
+            self._show_choice(plan.problem or "No shipping option to buy.")
+            return
+        if verdict.excluded:
+            self._show_choice(refused=True)
+            self.app.bell()
+            return
+        choice = plan.choice
+        if choice is not None and verdict.option.code == choice.option.code:
+            if plan.problem:
+                self._show_choice(plan.problem)
+                self.app.bell()
+                return
+            self._dismiss_with(verdict.option, plan.weight)
+            return
+        # Another option than the plan's: the engine says whether it can be bought.
+        self._show_choice(f"Checking {verdict.option.name}…")
+        self._check_worker(self._generation, verdict.option.code, plan.weight)
+
+    @work(exclusive=True, group="label-check", exit_on_error=False)
+    async def _check_worker(self, generation: int, code: str, weight: Decimal) -> None:
+        try:
+            plan = await self._planner(
+                weight_kg=weight,
+                shipping_option=code,
+                address=self._override,
+                include_cancel_requests=self._include_cancel_requests,
+            )
+        except CdtuiError as exc:
+            self.post_message(ChoiceChecked(generation, code, None, exc.message))
+        except Exception as exc:
+            self.post_message(ChoiceChecked(generation, code, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ChoiceChecked(generation, code, plan, None))
+
+    def on_choice_checked(self, message: ChoiceChecked) -> None:
+        if message.generation != self._generation:
+            return
+        plan = message.plan
+        if plan is None or plan.problem or plan.choice is None:
+            self._show_choice(message.error or (plan.problem if plan else None) or "No label.")
+            self.app.bell()
+            return
+        self._dismiss_with(plan.choice.option, plan.weight)
+
+    def _dismiss_with(self, option: ShippingOption, weight: Decimal) -> None:
+        self.dismiss(
+            LabelChoice(
+                shipping_option=option.code,
+                weight_kg=weight,
+                address=self._override,
+                include_cancel_requests=self._include_cancel_requests,
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

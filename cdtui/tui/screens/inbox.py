@@ -7,6 +7,7 @@ app) do the network and disk work and answer with messages.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -483,7 +484,6 @@ class InboxScreen(Screen[None]):
         order_id = rec.order_id
         try:
             weight = engine.label_weight(order_id)
-            default = self.cdtui.store_integration(rec.integration_id).default_shipping_option
         except CdtuiError as exc:
             self.app.notify(exc.message, severity="error")
             return
@@ -493,8 +493,7 @@ class InboxScreen(Screen[None]):
                 self.cdtui.run_labels([order_id], choice)
 
         self.app.push_screen(
-            LabelDialog(rec, weight, lambda w: engine.shipping_options(order_id, w), default),
-            chosen,
+            LabelDialog(rec, weight, functools.partial(engine.label_plan, order_id)), chosen
         )
 
     def action_bulk_label(self) -> None:

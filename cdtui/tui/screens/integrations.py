@@ -156,7 +156,7 @@ class IntegrationsScreen(Screen[None]):
     def action_sync_one(self) -> None:
         integ = self._selected()
         if integ is not None:
-            self.cdtui.request_sync(integ.id)
+            self.cdtui.request_sync(integ.id, manual=True)
 
     def action_disconnect(self) -> None:
         integ = self._selected()
