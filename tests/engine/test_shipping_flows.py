@@ -279,3 +279,26 @@ async def test_rules_choose_before_the_cheapest_and_say_so(
     with pytest.raises(UsageError):
         await shop.update_integration("1", rules=["mode=SHD colissimo:home"], clear_rules=True)
     assert len(shop.store.integration("1").shipping_rules) == 2
+
+
+async def test_a_carrier_that_needs_a_tracking_url_never_gets_a_push_without_one(
+    shop: Engine, sandbox: SandboxServer
+) -> None:
+    """Octopia lists ``additionalParametersRequired: ["trackingUrl"]`` for Mondial Relay:
+    an update without a URL would be refused, so it waits with a clear reason."""
+    order_id = _case(sandbox, "relay")
+    sandbox.world.faults.update({"fail_next": 100, "fail_status": 503, "fail_api": "octopia"})
+    await shop.create_label(order_id)
+    sandbox.world.faults.reset()
+
+    def drop_url(rec):  # type: ignore[no-untyped-def]
+        assert rec.push is not None
+        rec.push.tracking_url = None
+        return rec
+
+    shop.store.update_order(order_id, drop_url)
+    await shop.sync(manual=True)
+    rec = shop.order(order_id)
+    assert rec.push and rec.push.status == PushStatus.PENDING
+    assert "needs a tracking URL" in (rec.attention or "")
+    assert _pushed_lines(sandbox, order_id) == []  # nothing posted
