@@ -1853,6 +1853,7 @@ async def sandbox_add_orders(request: Request, world: World) -> Response:
             channel=body.get("channel"),
             country=body.get("country"),
             fail=bool(body.get("fail", False)),
+            mode=body.get("mode"),
         )
     except ValueError as exc:
         return _sandbox_json({"error": str(exc)}, 400)

@@ -596,8 +596,12 @@ class World:
         channel: str | None = None,
         country: str | None = None,
         fail: bool = False,
+        mode: str | None = None,
     ) -> list[str]:
-        """New orders created now (the customer just bought); returns their ids."""
+        """New orders created now (the customer just bought); returns their ids.
+
+        ``mode`` fixes ``lines[].delivery.mode`` (``data.RELAY_MODE`` gives a relay
+        point of ``data.RELAY_NETWORK`` in the destination country)."""
         if seller_id not in SELLERS:
             raise ValueError(f"unknown seller {seller_id}")
         if status not in data.ORDER_STATUSES:
@@ -606,6 +610,13 @@ class World:
             raise ValueError(f"unknown sales channel {channel}")
         if country is not None and country not in data._CITIES:
             raise ValueError(f"no addresses for country {country}")
+        if mode is not None and mode not in data.DELIVERY_MODES:
+            raise ValueError(f"unknown delivery mode {mode}")
+        if mode == data.RELAY_MODE:
+            if country is None:
+                country = "FR"
+            if country not in data.SERVICE_POINT_NETWORKS[data.RELAY_NETWORK]:
+                raise ValueError(f"no relay points in {country}")
         with self.lock:
             now = self.now()
             info = SELLERS[seller_id]
@@ -620,6 +631,7 @@ class World:
                     created=now,
                     fail=fail,
                     allowed_channels=info.channels or None,
+                    mode=mode,
                 )
                 new.doc["updatedAt"] = stamp(now)
                 ids.append(self._insert(seller_id, new).order_id)
@@ -790,5 +802,6 @@ class World:
                 "sendcloud_shipments": len(self.shipments),
                 "sendcloud_failed": sum(1 for s in self.shipments.values() if s.failed),
                 "stats": dict(self.stats),
+                "showcase": dict(self.showcase),
                 "faults": self.faults.as_dict(),
             }

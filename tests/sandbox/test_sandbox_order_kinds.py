@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import orjson
 import pytest
 from sbhelpers import octopia
@@ -319,3 +320,21 @@ def test_the_showcase_over_http(sandbox: SandboxServer) -> None:
     assert gb["lines"][0]["shippingAddress"]["countryCode"] == "GB"
     assert set(ids.values()) <= {o["orderId"] for o in ready}
     assert _at(gb["createdAt"]) >= sandbox.world.now() - timedelta(hours=11)
+
+
+def test_new_orders_of_a_chosen_mode_over_http(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.url}/_sandbox/orders"
+    relay = httpx.post(url, json={"count": 2, "mode": data.RELAY_MODE, "country": "BE"})
+    signed = httpx.post(url, json={"mode": "SHD", "channel": "CDISFR"})
+    bad = httpx.post(url, json={"mode": "PIGEON"})
+    nowhere = httpx.post(url, json={"mode": data.RELAY_MODE, "country": "GB"})
+    state = httpx.get(f"{sandbox.url}/_sandbox/state").json()
+    assert relay.status_code == signed.status_code == 201
+    for order_id in relay.json()["order_ids"]:
+        address = sandbox.world.order(order_id)["lines"][0]["shippingAddress"]
+        assert address["countryCode"] == "BE"
+        assert data.service_point(data.RELAY_NETWORK, address["pickupId"]).country == "BE"
+    [shd] = signed.json()["order_ids"]
+    assert {ln["delivery"]["mode"] for ln in sandbox.world.order(shd)["lines"]} == {"SHD"}
+    assert bad.status_code == nowhere.status_code == 400
+    assert state["showcase"] == sandbox.world.showcase
