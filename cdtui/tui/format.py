@@ -174,10 +174,16 @@ def address_lines(address: Address | None) -> list[str]:
         address.country_code or "",
     ]
     if address.pickup_id or address.pickup_name:
-        lines.append(f"Pickup point: {address.pickup_name or ''} {address.pickup_id or ''}")
+        lines.append(relay_point(address.pickup_id, address.pickup_name))
     if address.phone:
         lines.append(address.phone)
     return [ln.strip() for ln in lines if ln and ln.strip()]
+
+
+def relay_point(point_id: str | None, name: str | None) -> str:
+    """``Relay point 020547 (Tabac de la Gare)``."""
+    text = f"Relay point {point_id or '(no id)'}"
+    return f"{text} ({name})" if name else text
 
 
 def items(rec: OrderRecord) -> str:

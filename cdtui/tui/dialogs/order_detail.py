@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
 from cdtui.models import OrderRecord, State
+from cdtui.shipping import order_need
 from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Static, add_row
 
@@ -47,6 +48,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     if rec.error:
         add_row(head, "Last error", Text(rec.error, style="red"))
     add_row(head, "Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
+    add_row(head, "Delivery", order_need(rec).describe())
     add_row(head, "Order id", rec.order_id)
     add_row(head, "Ordered", fmt.full_datetime(order.purchased_at or order.created_at))
     add_row(
@@ -57,9 +59,11 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     add_row(head, "Total", fmt.money(order.total_price.selling_price, order.currency_code))
 
     lines = Table(title="Lines", title_justify="left", expand=True, show_edge=False)
+    lines.add_column("Line", no_wrap=True)
     lines.add_column("Qty", justify="right", width=4)
     lines.add_column("Product", ratio=1)
     lines.add_column("SKU", no_wrap=True)
+    lines.add_column("Mode", no_wrap=True)
     lines.add_column("Status", no_wrap=True)
     lines.add_column("Price", justify="right", no_wrap=True)
     for ln in order.lines:
@@ -68,10 +72,12 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
             status += f" ({ln.offer.supply_mode})"
         add_row(
             lines,
+            ln.order_line_id,
             str(ln.quantity),
             ln.offer.product_title or "",
             ln.sku or "",
-            status,
+            ln.delivery.mode or "",
+            Text(status, style="bold red" if ln.status == "CancelRequest" else ""),
             fmt.money(ln.selling_price.unit_sales_price, order.currency_code),
         )
 
@@ -90,8 +96,36 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
             add_row(label, "Tracking URL", info.tracking_url)
         if info.shipping_option_code:
             add_row(label, "Option", f"{info.shipping_option_code} · {fmt.weight(info.weight_kg)}")
+        if info.chosen_by:
+            add_row(label, "Chosen by", info.chosen_by)
+        if info.relay_point_id or info.relay_point_name:
+            add_row(label, "Sent to", fmt.relay_point(info.relay_point_id, info.relay_point_name))
+        if info.address_override:
+            corrected = ", ".join(
+                f"{k.replace('_', ' ')}: {v}" for k, v in info.address_override.items()
+            )
+            add_row(
+                label,
+                "Address",
+                Text(
+                    f"corrected for this label (never sent to the marketplace) — {corrected}",
+                    style="yellow",
+                ),
+            )
+        if info.included_cancel_requests:
+            add_row(
+                label,
+                "Included",
+                Text(
+                    "lines with a cancellation request: "
+                    + ", ".join(info.included_cancel_requests),
+                    style="yellow",
+                ),
+            )
         if info.label_path:
             add_row(label, "Saved at", info.label_path)
+        if info.customs_path:
+            add_row(label, "Customs", info.customs_path)
         if info.cancel_status:
             add_row(label, "Cancellation", f"{info.cancel_status} {info.cancel_message or ''}")
     if rec.push is not None:

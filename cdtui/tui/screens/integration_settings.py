@@ -1,7 +1,10 @@
-"""One integration's settings: name, channels, defaults, and Disconnect."""
+"""One integration's settings: name, channels, defaults, shipping rules, customs data,
+and Disconnect."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -9,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Footer, Input, TextArea
 
-from cdtui.errors import CdtuiError, NotFoundLocally
+from cdtui.errors import CdtuiError, NotFoundLocally, UsageError
 from cdtui.models import Integration
+from cdtui.shipping import clean_country, clean_hs_code, parse_rule, rules_of
 from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
 from cdtui.tui.dialogs.label import parse_weight
 from cdtui.tui.messages import IntegrationsChanged
@@ -28,6 +32,116 @@ def _weight_or_empty(value: str) -> str | None:
     if not value.strip() or parse_weight(value) is not None:
         return None
     return "a weight in kg, e.g. 0.8 (empty: the installation default)"
+
+
+_CARRIER = re.compile(r"^[a-z0-9_.-]{1,64}$")
+
+
+def _carrier(value: str) -> str | None:
+    if _CARRIER.match(value.strip().lower()):
+        return None
+    return "a Sendcloud carrier code, e.g. mondial_relay"
+
+
+def _hs_code_or_empty(value: str) -> str | None:
+    if not value.strip():
+        return None
+    try:
+        clean_hs_code(value)
+    except CdtuiError:
+        return "6 to 10 digits, e.g. 851830 (empty: none)"
+    return None
+
+
+def _country_or_empty(value: str) -> str | None:
+    if not value.strip():
+        return None
+    try:
+        clean_country(value)
+    except CdtuiError:
+        return "a two-letter country code, e.g. CN (empty: the sender's country)"
+    return None
+
+
+def text_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of the lines that say something (``#`` starts a comment)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            found.append((number, line))
+    return found
+
+
+def parse_table(text: str, clean: Callable[[str], str], what: str) -> dict[str, str]:
+    """``SKU=VALUE`` lines as a table; ``UsageError`` naming the line that is wrong."""
+    table: dict[str, str] = {}
+    for number, line in text_lines(text):
+        sku, sep, value = (p.strip() for p in line.partition("="))
+        if not sep or not sku or not value:
+            raise UsageError(f"Line {number} is not SKU={what}: {line!r}.")
+        if sku in table:
+            raise UsageError(f"Line {number} gives SKU {sku} a second time.")
+        try:
+            table[sku] = clean(value)
+        except CdtuiError as exc:
+            raise UsageError(f"Line {number}: {exc.message}") from None
+    return table
+
+
+def table_changes(current: dict[str, str], wanted: dict[str, str]) -> dict[str, str] | None:
+    """What ``update_integration`` merges to turn ``current`` into ``wanted`` (an empty
+    value removes a SKU), or None when they are the same."""
+    if current == wanted:
+        return None
+    changes = {sku: "" for sku in current if sku not in wanted}
+    changes.update(wanted)
+    return changes
+
+
+def parse_rules(text: str) -> list[str]:
+    """The rules, one a line, each checked as the engine reads it; ``UsageError``
+    naming the line that is wrong."""
+    rules = []
+    for number, line in text_lines(text):
+        try:
+            rules.append(parse_rule(line).text())
+        except CdtuiError as exc:
+            raise UsageError(f"Rule line {number}: {exc.message}") from None
+    return rules
+
+
+def table_text(table: dict[str, str]) -> str:
+    return "\n".join(f"{sku}={value}" for sku, value in sorted(table.items()))
+
+
+RULES_HINT = (
+    "in order, the first that matches wins: channel=ID, country=CC, mode=SHD or relay, "
+    "weight=MIN-MAX (kg), * for every order -> option code"
+)
+RULES_EXAMPLE = (
+    "e.g. mode=SHD,country=FR -> colissimo:home/signature\n"
+    "     mode=relay -> mondial_relay:point_relais"
+)
+
+
+SAVED_NAMES = {
+    "default_weight_kg": "weight",
+    "default_shipping_option": "shipping option",
+    "relay_carrier": "relay carrier",
+    "default_hs_code": "HS code",
+    "origin_country": "origin",
+    "rules": "shipping rules",
+    "sku_hs_codes": "HS codes per SKU",
+    "sku_origin_countries": "origins per SKU",
+}
+
+
+class _AreaProblem(Exception):
+    def __init__(self, area: str, message: str) -> None:
+        super().__init__(message)
+        self.area = area
+        self.message = message
 
 
 class IntegrationSettingsScreen(Screen[None]):
@@ -88,15 +202,77 @@ class IntegrationSettingsScreen(Screen[None]):
                 id="option",
                 value=integ.default_shipping_option or "",
                 placeholder="cheapest option",
-                hint="Sendcloud shipping option code preselected in the label dialog",
+                hint="Sendcloud option used when no rule applies and it serves the order",
                 max_length=200,
             )
+            yield FormField(
+                "Relay carrier",
+                id="relay",
+                value=integ.relay_carrier,
+                hint="Sendcloud carrier that runs the relay points of relay orders",
+                validate=_carrier,
+                max_length=64,
+            )
+            yield Static("Shipping rules", classes="section")
+            yield Static(RULES_HINT, classes="area-hint")
+            yield TextArea(
+                "\n".join(rule.text() for rule in self._rules(integ)),
+                id="rules",
+                soft_wrap=False,
+                placeholder=RULES_EXAMPLE,
+                classes="settings-area",
+            )
+            yield Static("", id="rules-msg", classes="area-msg")
+            yield Static("Customs (parcels leaving the EU)", classes="section")
+            yield FormField(
+                "HS code",
+                id="hs",
+                value=integ.default_hs_code or "",
+                placeholder="none",
+                hint="customs code of the SKUs not listed below",
+                validate=_hs_code_or_empty,
+                max_length=14,
+            )
+            yield FormField(
+                "Origin",
+                id="origin",
+                value=integ.origin_country or "",
+                placeholder="the sender's country",
+                hint="country where the goods were made (two letters)",
+                validate=_country_or_empty,
+                max_length=2,
+            )
+            yield Static("HS code per SKU: SKU=CODE, one a line", classes="area-hint")
+            yield TextArea(
+                table_text(integ.sku_hs_codes),
+                id="sku-hs",
+                soft_wrap=False,
+                placeholder="e.g. SKU-CASQ-01=851830",
+                classes="settings-area",
+            )
+            yield Static("", id="sku-hs-msg", classes="area-msg")
+            yield Static("Origin per SKU: SKU=CC, one a line", classes="area-hint")
+            yield TextArea(
+                table_text(integ.sku_origin_countries),
+                id="sku-origin",
+                soft_wrap=False,
+                placeholder="e.g. SKU-CASQ-01=CN",
+                classes="settings-area",
+            )
+            yield Static("", id="sku-origin-msg", classes="area-msg")
             with Horizontal(classes="buttons"):
                 yield Button("Save ^s", id="save", variant="primary", compact=True)
                 yield Button("Channels ^o", id="channels", compact=True)
                 yield Button("Disconnect ^r", id="disconnect", variant="error", compact=True)
             yield Static("", id="settings-message")
         yield Footer(compact=True)
+
+    def _rules(self, integ: Integration) -> list:  # type: ignore[type-arg]
+        try:
+            return rules_of(integ)
+        except CdtuiError as exc:
+            self.app.notify(exc.message, severity="error")
+            return []
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()
@@ -105,6 +281,8 @@ class IntegrationSettingsScreen(Screen[None]):
         message = self.query_one("#settings-message", Static)
         message.update(text)
         message.set_classes(kind)
+        if kind == "error":  # below the fold on a small terminal
+            self.call_after_refresh(message.scroll_visible, animate=False)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -151,17 +329,32 @@ class IntegrationSettingsScreen(Screen[None]):
     def action_disconnect(self) -> None:
         self.cdtui.confirm_disconnect(self._id)
 
+    def _area_problem(self, area_id: str, text: str | None) -> None:
+        message = self.query_one(f"#{area_id}-msg", Static)
+        message.update(text or "")
+        message.set_classes("area-msg error" if text else "area-msg")
+
     def action_save(self) -> None:
         if self._busy:
             return
-        fields = [self.query_one(f"#{i}", FormField) for i in ("name", "weight", "option")]
+        ids = ("name", "weight", "option", "relay", "hs", "origin")
+        fields = [self.query_one(f"#{i}", FormField) for i in ids]
         bad = [f for f in fields if not f.check()]
         if bad:
             bad[0].input.focus()
             self._message("Please correct the highlighted field.", "error")
             return
         integ = self._integration()
-        name, weight_text, option = (f.value.strip() for f in fields)
+        try:
+            areas = self._read_areas()
+        except _AreaProblem as problem:
+            self._area_problem(problem.area, problem.message)
+            self.query_one(f"#{problem.area}", TextArea).focus()
+            self._message(f"Not saved: {problem.message}", "error")
+            shown = self.query_one(f"#{problem.area}-msg", Static)
+            self.call_after_refresh(shown.scroll_visible, animate=False)
+            return
+        name, weight_text, option, relay, hs, origin = (f.value.strip() for f in fields)
         weight = parse_weight(weight_text) if weight_text else None
         changes: dict[str, object] = {}
         if name != integ.name:
@@ -172,6 +365,22 @@ class IntegrationSettingsScreen(Screen[None]):
             changes["default_weight_kg"] = weight
         if option != (integ.default_shipping_option or ""):
             changes["default_shipping_option"] = option
+        if relay.lower() != integ.relay_carrier:
+            changes["relay_carrier"] = relay
+        if (clean_hs_code(hs) if hs else "") != (integ.default_hs_code or ""):
+            changes["default_hs_code"] = hs
+        if origin.upper() != (integ.origin_country or ""):
+            changes["origin_country"] = origin
+        rules, sku_hs, sku_origin = areas
+        if rules != [rule.text() for rule in self._rules(integ)]:
+            changes["rules"] = rules
+            changes["clear_rules"] = True
+        hs_changes = table_changes(integ.sku_hs_codes, sku_hs)
+        if hs_changes is not None:
+            changes["sku_hs_codes"] = hs_changes
+        origin_changes = table_changes(integ.sku_origin_countries, sku_origin)
+        if origin_changes is not None:
+            changes["sku_origin_countries"] = origin_changes
         if not changes:
             self._message("Nothing changed.", "ok")
             return
@@ -179,6 +388,27 @@ class IntegrationSettingsScreen(Screen[None]):
         self.refresh_bindings()
         self._message("Saving…", "busy")
         self.save(changes)
+
+    def _read_areas(self) -> tuple[list[str], dict[str, str], dict[str, str]]:
+        """Rules and SKU tables as typed, each checked; the first problem raised."""
+        texts = {
+            a: self.query_one(f"#{a}", TextArea).text for a in ("rules", "sku-hs", "sku-origin")
+        }
+        for area in texts:
+            self._area_problem(area, None)
+        try:
+            rules = parse_rules(texts["rules"])
+        except CdtuiError as exc:
+            raise _AreaProblem("rules", exc.message) from None
+        try:
+            sku_hs = parse_table(texts["sku-hs"], clean_hs_code, "CODE")
+        except CdtuiError as exc:
+            raise _AreaProblem("sku-hs", exc.message) from None
+        try:
+            sku_origin = parse_table(texts["sku-origin"], clean_country, "CC")
+        except CdtuiError as exc:
+            raise _AreaProblem("sku-origin", exc.message) from None
+        return rules, sku_hs, sku_origin
 
     @work(group="settings", exit_on_error=False)
     async def save(self, changes: dict[str, object]) -> None:
@@ -200,6 +430,17 @@ class IntegrationSettingsScreen(Screen[None]):
             return
         self._busy = False
         self.refresh_bindings()
-        self._message(f"Saved: {', '.join(sorted(changes))}.", "ok")
+        self._show_saved(integ)
+        saved = sorted(SAVED_NAMES.get(k, k) for k in changes if k != "clear_rules")
+        self._message(f"Saved: {', '.join(saved)}.", "ok")
         self.app.notify(f"{integ.name}: settings saved.", title="Integration updated")
         self.app.post_message(IntegrationsChanged())
+
+    def _show_saved(self, integ: Integration) -> None:
+        """The stored values, as the engine keeps them (rules rewritten plainly)."""
+        self.query_one("#rules", TextArea).text = "\n".join(r.text() for r in self._rules(integ))
+        self.query_one("#sku-hs", TextArea).text = table_text(integ.sku_hs_codes)
+        self.query_one("#sku-origin", TextArea).text = table_text(integ.sku_origin_countries)
+        self.query_one("#hs-input", Input).value = integ.default_hs_code or ""
+        self.query_one("#origin-input", Input).value = integ.origin_country or ""
+        self.query_one("#relay-input", Input).value = integ.relay_carrier
