@@ -65,6 +65,7 @@ from cdtui.models import (
     carrier_key,
     derive_state,
 )
+from cdtui.sendcloud import ReferenceUsed, is_cancelled
 from cdtui.shipping import (
     AddressOverride,
     Choice,
@@ -572,14 +573,33 @@ class LabelService:
         )
         if plan.problem or plan.choice is None or plan.address is None:
             raise UsageError(plan.problem or f"No label can be made for order {rec.reference}.")
-        choice = plan.choice
-        rec = self._claim(order_id, line_ids=plan.line_ids)
-        claim = rec.claim
-        assert claim is not None
+        for attempt in (1, 2):
+            rec = self._claim(order_id, connected_at=integ.created_at, line_ids=plan.line_ids)
+            claim = rec.claim
+            assert claim is not None
+            try:
+                shipment = await self._announce(rec, claim, plan, sender)
+            except ReferenceUsed as exc:
+                # the reference belongs to a cancelled shipment (a label cancelled before
+                # a reconnect, say): never adopted; a new generation buys a new label
+                log.warning("order %s: %s; buying under a new reference", order_id, exc.message)
+                self._release(order_id, claim, bump_generation=True)
+                if attempt == 2:
+                    raise
+                continue
+            return await self._complete(order_id, claim, shipment, integ=integ, plan=plan)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _announce(
+        self, rec: OrderRecord, claim: LabelClaim, plan: LabelPlan, sender: int
+    ) -> Shipment:
+        """Buy the planned label under the claim; the claim is settled on failure."""
+        assert plan.choice is not None and plan.address is not None
+        order_id = rec.order_id
         lines = [ln for ln in rec.order.lines if ln.order_line_id in plan.line_ids]
         payload = build_announce_payload(
             rec,
-            option_code=choice.option.code,
+            option_code=plan.choice.option.code,
             weight_kg=plan.weight,
             sender_address_id=sender,
             label_format=self.settings.label_format,
@@ -590,7 +610,9 @@ class LabelService:
             customs=plan.customs_items,
         )
         try:
-            shipment = await self.engine.sendcloud.announce(payload)
+            return await self.engine.sendcloud.announce(payload)
+        except ReferenceUsed:
+            raise  # the caller releases the claim with a new generation
         except AnnouncementFailed as exc:
             self._release(order_id, claim, error=_reason(exc), bump_generation=True)
             raise
@@ -603,7 +625,6 @@ class LabelService:
             msg = _reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
             self._abandon(order_id, claim, error=f"Label purchase not confirmed ({msg})")
             raise
-        return await self._complete(order_id, claim, shipment, integ=integ, plan=plan)
 
     @staticmethod
     def outcome_of(rec: OrderRecord) -> LabelOutcome:
@@ -621,7 +642,13 @@ class LabelService:
             error=rec.error,
         )
 
-    def _claim(self, order_id: str, *, line_ids: list[str] | None = None) -> OrderRecord:
+    def _claim(
+        self,
+        order_id: str,
+        *,
+        connected_at: datetime | None = None,
+        line_ids: list[str] | None = None,
+    ) -> OrderRecord:
         now, me = self.now(), self.me
 
         def take(r: OrderRecord) -> OrderRecord:
@@ -638,7 +665,7 @@ class LabelService:
             r.claim = LabelClaim(
                 owner=me,
                 at=now,
-                external_reference_id=r.external_reference_id(),
+                external_reference_id=r.external_reference_id(connected_at),
                 line_ids=line_ids,
             )
             r.error = None
@@ -650,6 +677,8 @@ class LabelService:
         """Take the order for an operation on its label: no purchase or push meanwhile."""
         now, me = self.now(), self.me
         taken: list[LabelClaim] = []
+        rec = self.store.order(order_id)
+        connected = self.store.integration(rec.integration_id).created_at
 
         def take(r: OrderRecord) -> OrderRecord:
             if r.claim is not None and claim_is_live(r.claim, now=now, me=me):
@@ -657,7 +686,7 @@ class LabelService:
                     f"Order {r.reference} is being worked on by another cdtui; try again "
                     f"in a moment."
                 )
-            ref = r.label.external_reference_id if r.label else r.external_reference_id()
+            ref = r.label.external_reference_id if r.label else r.external_reference_id(connected)
             r.claim = LabelClaim(owner=me, at=now, external_reference_id=ref)
             taken.append(r.claim)
             return r
@@ -1060,7 +1089,12 @@ class LabelService:
         except BaseException:
             self._abandon(rec.order_id, mine, error="Label purchase not confirmed yet")
             raise
-        bought = [s for s in found if s.parcel_status != FAILED_PARCEL and s.tracking_number]
+        # a failed or cancelled shipment is no label: never adopted, its tracking never sent
+        bought = [
+            s
+            for s in found
+            if s.parcel_status != FAILED_PARCEL and not is_cancelled(s) and s.tracking_number
+        ]
         if bought:
             log.info("order %s: adopting shipment %s", rec.order_id, bought[0].shipment_id)
             integ = self.store.integration(rec.integration_id)
@@ -1069,7 +1103,7 @@ class LabelService:
             self._release(
                 rec.order_id,
                 mine,
-                error="The carrier refused the previous label; a new one can be created",
+                error="The previous label was refused or cancelled; a new one can be created",
                 bump_generation=True,
             )
         else:

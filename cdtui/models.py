@@ -525,9 +525,17 @@ class OrderRecord(BaseModel):
     def delivered(self) -> bool:
         return any(e.status_code == "delivered" for e in self.tracking_events)
 
-    def external_reference_id(self) -> str:
-        """Deterministic Sendcloud idempotency key for this order's next label."""
+    def external_reference_id(self, connected_at: datetime | None = None) -> str:
+        """Deterministic Sendcloud idempotency key for this order's next label.
+
+        ``connected_at`` is the integration's creation instant: disconnecting and
+        connecting again starts the generations over, and without it the new
+        integration's first label would reuse the reference of the old one's (and
+        Sendcloud would answer 409 with that old, maybe cancelled, shipment).
+        """
         ref = f"cdtui-{self.seller_id}-{self.order_id}"
+        if connected_at is not None:
+            ref += f"-i{connected_at.astimezone(UTC):%Y%m%d%H%M%S}"
         return ref if self.label_generation == 0 else f"{ref}-{self.label_generation}"
 
 

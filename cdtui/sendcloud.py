@@ -25,6 +25,7 @@ from cdtui.errors import (
     BadCredentials,
     BadResponse,
     ConfigError,
+    Conflict,
     NotFound,
     TimedOut,
     Unavailable,
@@ -469,15 +470,16 @@ class SendcloudClient:
             resp = await self._call("POST", "/shipments/announce", retry=False, json=payload)
         except (TimedOut, Unavailable) as exc:
             found = await self._lookup_after_failure(reference, exc)
-            return self._checked(found, None)
+            return self._checked(_not_cancelled(found, reference), None)
         if resp.status_code == 409:
             body = _safe_json(resp)
             existing = _conflict_shipment(body)
             if existing is not None:
-                return self._checked(_parse_shipment(existing), existing)
+                shipment = _not_cancelled(_parse_shipment(existing), reference)
+                return self._checked(shipment, existing)
             found_list = await self.find_shipments(external_reference_id=reference)
             if found_list:
-                return self._checked(found_list[0], None)
+                return self._checked(_not_cancelled(found_list[0], reference), None)
         raise_for_api(resp, API)
         data = _data(json_of(resp, API))
         return self._checked(_parse_shipment(data), data)
@@ -662,6 +664,31 @@ class SendcloudClient:
             )
         raise_for_api(resp, API)
         return _events(json_of(resp, API))
+
+
+class ReferenceUsed(Conflict):
+    """The reference belongs to a shipment that was cancelled: it is no label to adopt
+    (its tracking must never reach the marketplace); a new reference buys a new one."""
+
+    shipment_id: str | None = None
+
+
+def is_cancelled(shipment: Shipment) -> bool:
+    """Cancelled, or being cancelled (``CANCELLED``, ``CANCELLATION_REQUESTED``, ...)."""
+    return "CANCEL" in (shipment.parcel_status or "").upper()
+
+
+def _not_cancelled(shipment: Shipment, reference: str) -> Shipment:
+    if is_cancelled(shipment):
+        err = ReferenceUsed(
+            f"Sendcloud already has a cancelled shipment under {reference}",
+            api=API,
+            status=409,
+            detail=f"shipment {shipment.shipment_id} is {shipment.parcel_status}",
+        )
+        err.shipment_id = shipment.shipment_id
+        raise err
+    return shipment
 
 
 def _safe_json(resp: httpx.Response) -> Any:

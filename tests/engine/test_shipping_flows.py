@@ -302,3 +302,66 @@ async def test_a_carrier_that_needs_a_tracking_url_never_gets_a_push_without_one
     assert rec.push and rec.push.status == PushStatus.PENDING
     assert "needs a tracking URL" in (rec.attention or "")
     assert _pushed_lines(sandbox, order_id) == []  # nothing posted
+
+
+async def test_a_cancelled_label_never_comes_back_after_a_reconnect(
+    shop: Engine, sandbox: SandboxServer, clock: Clock
+) -> None:
+    """Label → cancel → disconnect → connect again → label: the new purchase must not be
+    handed the old cancelled shipment (Sendcloud's 409 on a reused reference)."""
+    order_id = _case(sandbox, "home_thd")
+    sandbox.world.faults.update({"fail_next": 100, "fail_status": 503, "fail_api": "octopia"})
+    first = await shop.create_label(order_id)  # its tracking update is still waiting
+    sandbox.world.faults.reset()
+    assert (await shop.cancel_label(order_id)).status in ("cancelled", "queued")
+    shop.disconnect("1", force=True)
+    await shop.connect(name="Demo again", seller_id=data.SELLER_ID, login=data.SELLER_LOGIN)
+    await shop.sync()
+    second = await shop.create_label(order_id)
+    assert second.tracking_number and second.tracking_number != first.tracking_number
+    posted = [
+        p["parcelNumber"]
+        for oid, body in sandbox.world.shipment_posts
+        if oid == order_id
+        for p in body
+    ]
+    assert posted == [second.tracking_number]  # the cancelled parcel never reached Octopia
+    rec = shop.order(order_id)
+    assert rec.label and rec.label.tracking_number == second.tracking_number
+
+
+async def test_a_reference_held_by_a_cancelled_shipment_is_never_adopted(
+    shop: Engine, sandbox: SandboxServer
+) -> None:
+    """Whatever the reason a reference is already used by a cancelled shipment, that
+    shipment is not this order's label: a new generation buys a new one."""
+    order_id = _case(sandbox, "home_nthd")
+    rec = shop.order(order_id)
+    integ = shop.store.integration(rec.integration_id)
+    taken = rec.external_reference_id(integ.created_at)
+    plan = await shop.label_plan(order_id)
+    assert plan.choice is not None and plan.address is not None
+    from cdtui.shipping import build_announce_payload
+
+    stale = await shop.sendcloud.announce(
+        build_announce_payload(
+            rec,
+            option_code=plan.choice.option.code,
+            weight_kg=plan.weight,
+            sender_address_id=data.SENDER_ADDRESS_ID,
+            label_format="pdf",
+            external_reference_id=taken,
+        )
+    )
+    await shop.sendcloud.cancel(stale.shipment_id)
+    outcome = await shop.create_label(order_id)
+    assert outcome.tracking_sent and outcome.tracking_number != stale.tracking_number
+    rec = shop.order(order_id)
+    assert rec.label and rec.label.external_reference_id == f"{taken}-1"
+    posted = [
+        p["parcelNumber"]
+        for oid, body in sandbox.world.shipment_posts
+        if oid == order_id
+        for p in body
+    ]
+    assert posted == [outcome.tracking_number]  # the cancelled parcel never reached Octopia
