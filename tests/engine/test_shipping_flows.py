@@ -365,3 +365,29 @@ async def test_a_reference_held_by_a_cancelled_shipment_is_never_adopted(
         for p in body
     ]
     assert posted == [outcome.tracking_number]  # the cancelled parcel never reached Octopia
+
+
+async def test_an_order_shipped_elsewhere_is_not_taken_for_our_tracking(
+    shop: Engine, sandbox: SandboxServer
+) -> None:
+    """The marketplace shows the order shipped with another parcel (another tool, the
+    seller's back office): that is not our update done — the operator is told."""
+    order_id = _case(sandbox, "home_thd")
+    sandbox.world.faults.update({"fail_next": 100, "fail_status": 503, "fail_api": "octopia"})
+    outcome = await shop.create_label(order_id)
+    sandbox.world.faults.reset()
+
+    def shipped_elsewhere(doc):  # type: ignore[no-untyped-def]
+        doc["status"] = "Shipped"
+        for line in doc["lines"]:
+            line["status"] = "Shipped"
+            line["parcels"] = [{"parcelNumber": "OTHER123", "carrierName": "DHL"}]
+
+    sandbox.world.update_order(order_id, shipped_elsewhere)
+    await shop.sync(manual=True)
+    rec = shop.order(order_id)
+    assert rec.push and rec.push.status == PushStatus.FAILED
+    assert rec.state != State.TRACKING_SENT
+    assert "shows parcel OTHER123, not ours" in (rec.attention or "")
+    assert outcome.tracking_number in (rec.attention or "")
+    assert _pushed_lines(sandbox, order_id) == []
