@@ -940,7 +940,14 @@ class LabelService:
             return PushResult(PushStatus.PENDING, exc.message)
         except BaseException as exc:
             msg = _reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
-            self._finish_push(order_id, claim, PushStatus.PENDING, error=msg, retry=True)
+            self._finish_push(
+                order_id,
+                claim,
+                PushStatus.PENDING,
+                error=msg,
+                retry=True,
+                unreachable=isinstance(exc, _UNREACHABLE),
+            )
             if isinstance(exc, CdtuiError):
                 return PushResult(
                     PushStatus.PENDING,
@@ -967,7 +974,14 @@ class LabelService:
             return PushResult(PushStatus.FAILED, f"Tracking update refused by Octopia: {msg}")
         except CdtuiError as exc:
             msg = _reason(exc)
-            self._finish_push(order_id, claim, PushStatus.PENDING, error=msg, retry=True)
+            self._finish_push(
+                order_id,
+                claim,
+                PushStatus.PENDING,
+                error=msg,
+                retry=True,
+                unreachable=isinstance(exc, _UNREACHABLE),
+            )
             return PushResult(
                 PushStatus.PENDING,
                 f"Tracking update not sent yet (will retry): {msg}",
@@ -1013,7 +1027,11 @@ class LabelService:
         error: str | None = None,
         retry: bool = False,
         carrier: str | None = None,
+        unreachable: bool = False,
     ) -> None:
+        """Record what a push attempt did. A retry waits ``backoff(attempts)``; when
+        Octopia could not be reached at all, never longer than the sync interval (the
+        update is due again as soon as it may work, not an hour after an outage)."""
         now = self.now()
 
         def finish(r: OrderRecord) -> OrderRecord:
@@ -1040,7 +1058,10 @@ class LabelService:
                 p.last_error = error
                 if retry:
                     p.attempts += 1
-                    p.next_attempt_at = now + backoff(p.attempts)
+                    delay = backoff(p.attempts)
+                    if unreachable:
+                        delay = min(delay, timedelta(seconds=self.settings.sync_interval))
+                    p.next_attempt_at = now + delay
                     r.error = f"Tracking update not sent yet (will retry): {error}"
                 else:
                     r.error = error

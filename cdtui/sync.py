@@ -50,6 +50,8 @@ CATCHUP_WINDOW = timedelta(days=2)
 #: a parcel's tracking is not asked for again within this delay
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_CONCURRENCY = 8
+#: tracking updates sent at once by a sync
+PUSH_CONCURRENCY = 4
 #: readings of the pages before an import is declared incomplete (see ``_import``)
 MAX_PASSES = 3
 _FATAL = (DelegationMissing, BadCredentials, Unavailable, TimedOut)
@@ -158,7 +160,10 @@ class SyncRunner:
             log.exception("sync of integration %s: import failed", integ.id)
             report.errors.append(f"Unexpected error while importing orders ({type(exc).__name__})")
         try:
-            await self._after_import(integ, report, notify, octopia_ok=fatal is None, manual=manual)
+            # a failed import must not keep the tracking updates waiting; only refused
+            # credentials make every Octopia call fail the same way
+            refused = isinstance(fatal, DelegationMissing | BadCredentials)
+            await self._after_import(integ, report, notify, octopia_ok=not refused, manual=manual)
         except CdtuiError as exc:
             report.errors.append(exc.message)
         except Exception as exc:
@@ -315,15 +320,24 @@ class SyncRunner:
             if r.push is not None
             and (manual or r.push.next_attempt_at is None or r.push.next_attempt_at <= now)
         ]
-        for i, rec in enumerate(due):
-            notify(SyncProgress(integ.id, "tracking", i, len(due)))
-            result = await labels.send_push(rec.order_id, integ, now_anyway=manual)
+        # Each update is tried on its own (one failing never keeps the others waiting),
+        # a few at a time so that an outage costs one timeout, not one per update.
+        gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+        done = 0
+
+        async def one(rec: OrderRecord) -> None:
+            nonlocal done
+            async with gate:
+                result = await labels.send_push(rec.order_id, integ, now_anyway=manual)
+            done += 1
+            notify(SyncProgress(integ.id, "tracking", done, len(due)))
             if result.status == PushStatus.SENT:
                 report.tracking_sent += 1
             elif result.error:
                 report.errors.append(f"Order {rec.reference}: {result.error}")
-                if result.unreachable:
-                    break  # Octopia is unreachable or refuses us: the rest waits
+
+        notify(SyncProgress(integ.id, "tracking", 0, len(due)))
+        await asyncio.gather(*(one(r) for r in due))
 
     async def _refresh(
         self,

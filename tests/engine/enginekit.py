@@ -32,7 +32,12 @@ class Clock:
 
 
 def make_engine(
-    server: SandboxServer, home: Path, clock: Clock | None = None, **settings: Any
+    server: SandboxServer,
+    home: Path,
+    clock: Clock | None = None,
+    *,
+    octopia_timeout: float = 2,
+    **settings: Any,
 ) -> Engine:
     s = load_settings(
         home,
@@ -52,7 +57,7 @@ def make_engine(
         client_id=data.AGGREGATOR_CLIENT_ID,
         client_secret=data.AGGREGATOR_CLIENT_SECRET,
         policy=FAST,
-        timeout=2,
+        timeout=octopia_timeout,
     )
     sendcloud = SendcloudClient(
         api_url=s.sendcloud_api_url,
