@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -133,21 +133,27 @@ class ChoiceChecked(Message):
 
 
 class WeightInput(Input):
-    """A weight takes digits and a decimal mark: other letters are the dialog's keys."""
+    """Takes digits and a decimal mark; any other letter is one of the dialog's keys."""
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character not in "0123456789.,":
-            return  # not consumed: bubbles to the dialog's bindings
-        await super()._on_key(event)
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        return character is not None and character in "0123456789.,"
 
 
 class LabelDialog(ModalScreen[LabelChoice | None]):
+    # The letters are priority bindings: the only text field here is the weight,
+    # where a letter means nothing (``WeightInput``), so they work wherever the focus is.
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="label.cancel"),
-        Binding("a", "toggle_all", "All options", id="label.all"),
-        Binding("e", "address", "Correct address", id="label.address"),
-        Binding("c", "toggle_cancel_requests", "Cancel-request lines", id="label.cancel_lines"),
-        Binding("w", "weight", "Weight", show=False, id="label.weight"),
+        Binding("a", "toggle_all", "All options", priority=True, id="label.all"),
+        Binding("e", "address", "Correct address", priority=True, id="label.address"),
+        Binding(
+            "c",
+            "toggle_cancel_requests",
+            "Cancel-request lines",
+            priority=True,
+            id="label.cancel_lines",
+        ),
+        Binding("w", "weight", "Weight", show=False, priority=True, id="label.weight"),
         Binding("ctrl+r", "reload", "Reload options", id="label.reload"),
     ]
 
@@ -194,7 +200,11 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             with Horizontal(classes="field-row", id="weight-row"):
                 yield Label("Weight (kg)", classes="field-label")
                 yield WeightInput(
-                    value=f"{self._shown_weight.normalize():f}", id="weight", compact=True
+                    value=f"{self._shown_weight.normalize():f}",
+                    id="weight",
+                    compact=True,
+                    restrict=r"[0-9.,]*",
+                    max_length=9,
                 )
                 yield Static("", id="weight-error", classes="field-error")
             yield Static("Shipping options — reading Sendcloud…", id="options-status")
