@@ -40,6 +40,7 @@ from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, State, iso
 from cdtui.shipping import AddressOverride, order_need, parse_weight, rules_of
+from cdtui.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,18 @@ def _json(obj: Any, out: TextIO) -> None:
     out.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def _say(text: str, file: TextIO, flush: bool = False) -> None:
+    """One line for a person: API data in it cannot move the cursor, set the title,
+    write the clipboard or forge another line (``--json`` goes through ``_json``)."""
+    print(printable(text), file=file, flush=flush)
+
+
 def _err(message: str) -> None:
-    print(f"cdtui: {message}", file=sys.stderr)
+    _say(f"cdtui: {message}", file=sys.stderr)
 
 
 def _table(headers: Sequence[str], rows: list[Sequence[str]], out: TextIO) -> None:
+    rows = [[printable(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -79,9 +87,9 @@ def _table(headers: Sequence[str], rows: list[Sequence[str]], out: TextIO) -> No
         ]
         return "  ".join(parts).rstrip()
 
-    print(fmt(headers), file=out)
+    _say(fmt(headers), file=out)
     for row in rows:
-        print(fmt(row), file=out)
+        _say(fmt(row), file=out)
 
 
 def _dt(value: Any) -> str | None:
@@ -383,13 +391,13 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
                 await check()
             except BadCredentials as exc:
                 raise UsageError(f"{exc.message} Nothing was saved.") from None
-            print(f"{name}: credentials accepted", file=out)
+            _say(f"{name}: credentials accepted", file=out)
     save_settings(settings)
-    print(
+    _say(
         f"Settings saved in {settings.config_path} (secrets in {settings.secrets_path}).", file=out
     )
     if settings.sender_address_id is None:
-        print("Labels need a Sendcloud sender address: add --sender-address-id N.", file=out)
+        _say("Labels need a Sendcloud sender address: add --sender-address-id N.", file=out)
     return EXIT_OK
 
 
@@ -446,8 +454,8 @@ async def cmd_connect(args: argparse.Namespace, out: Out) -> int:
             name=args.name, seller_id=args.seller_id, login=args.login, channels=args.channels
         )
     channels = "all sales channels" if integ.all_channels else ", ".join(integ.channels)
-    print("Your integration is ready", file=out)
-    print(
+    _say("Your integration is ready", file=out)
+    _say(
         f"Integration {integ.id}: {integ.name} — seller {integ.seller_id} ({integ.login}), "
         f"{channels}. Run `cdtui sync` to import its orders.",
         file=out,
@@ -463,7 +471,7 @@ async def cmd_integrations(args: argparse.Namespace, out: Out) -> int:
         _json([integration_json(i, settings.sync_interval) for i in integs], out)
         return EXIT_OK
     if not integs:
-        print("No integration yet: `cdtui connect --name N --seller-id ID --login L`.", file=out)
+        _say("No integration yet: `cdtui connect --name N --seller-id ID --login L`.", file=out)
         return EXIT_OK
     rows = []
     for i in integs:
@@ -510,9 +518,9 @@ async def cmd_integration_update(args: argparse.Namespace, out: Out) -> int:
             rules=args.rule,
             clear_rules=args.clear_rules,
         )
-    print(f"Integration {integ.id} ({integ.name}) updated.", file=out)
+    _say(f"Integration {integ.id} ({integ.name}) updated.", file=out)
     for i, text in enumerate(_rule_texts(integ), 1):
-        print(f"  rule {i}: {text}", file=out)
+        _say(f"  rule {i}: {text}", file=out)
     return EXIT_OK
 
 
@@ -523,7 +531,7 @@ async def cmd_disconnect(args: argparse.Namespace, out: Out) -> int:
     _, waiting = engine.disconnect_impact(args.id)
     removed = engine.disconnect(args.id, force=args.yes)
     dropped = f"; {waiting} tracking update(s) dropped" if waiting else ""
-    print(
+    _say(
         f"Integration {integ.id} ({integ.name}) disconnected: {removed} order(s) removed from "
         f"the store{dropped}. Label files stay in {settings.labels_path}.",
         file=out,
@@ -541,9 +549,9 @@ async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
         _json([r.as_json() for r in reports], out)
     else:
         if not reports:
-            print("No integration to sync: connect one first (`cdtui connect`).", file=out)
+            _say("No integration to sync: connect one first (`cdtui connect`).", file=out)
         for r in reports:
-            print(
+            _say(
                 f"Integration {r.id}: {r.imported} imported, {r.updated} updated, "
                 f"{r.tracking_sent} tracking sent, {r.tracking_refreshed} tracking refreshed"
                 + (f", {len(r.errors)} error(s)" if r.errors else ""),
@@ -582,7 +590,7 @@ async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
         rows,
         out,
     )
-    print(f"{len(records)} order(s)", file=out)
+    _say(f"{len(records)} order(s)", file=out)
     return EXIT_OK
 
 
@@ -632,29 +640,29 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
 
 def _print_outcome(o: Any, out: Out) -> None:
     if not o.ok:
-        print(f"Order {o.order_id}: no label", file=out)
+        _say(f"Order {o.order_id}: no label", file=out)
         return
     where = f", saved to {o.label_path}" if o.label_path else ""
-    print(f"Order {o.order_id}: label {o.carrier or ''} {o.tracking_number or ''}{where}", file=out)
+    _say(f"Order {o.order_id}: label {o.carrier or ''} {o.tracking_number or ''}{where}", file=out)
     if o.shipping_option:
-        print(f"Order {o.order_id}: {o.shipping_option}, chosen by {o.chosen_by}", file=out)
+        _say(f"Order {o.order_id}: {o.shipping_option}, chosen by {o.chosen_by}", file=out)
     for note in o.notes:
-        print(f"Order {o.order_id}: note: {note}", file=out)
+        _say(f"Order {o.order_id}: note: {note}", file=out)
     if o.relay_point:
-        print(f"Order {o.order_id}: to relay point {o.relay_point}", file=out)
+        _say(f"Order {o.order_id}: to relay point {o.relay_point}", file=out)
     if o.customs_path:
-        print(f"Order {o.order_id}: customs declaration saved to {o.customs_path}", file=out)
+        _say(f"Order {o.order_id}: customs declaration saved to {o.customs_path}", file=out)
     if o.tracking_sent:
-        print(f"Order {o.order_id}: tracking sent to the marketplace", file=out)
+        _say(f"Order {o.order_id}: tracking sent to the marketplace", file=out)
 
 
 async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
     async with _engine(_settings()) as engine:
         result = await engine.cancel_label(args.order_id)
     if result.status == "cancelled":
-        print(f"Label of order {args.order_id} cancelled: {result.message}", file=out)
+        _say(f"Label of order {args.order_id} cancelled: {result.message}", file=out)
     elif result.status == "queued":
-        print(
+        _say(
             f"Cancellation of the label of order {args.order_id} queued: {result.message} "
             f"(Sendcloud watches it for 14 days).",
             file=out,
@@ -663,7 +671,7 @@ async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
         _err(f"Sendcloud refused to cancel the label of order {args.order_id}: {result.message}")
         return EXIT_FAILED
     rec = engine.store.order(args.order_id)
-    print(f"Order {args.order_id} is now {rec.state.value}.", file=out)
+    _say(f"Order {args.order_id} is now {rec.state.value}.", file=out)
     return EXIT_OK
 
 
@@ -671,7 +679,7 @@ async def cmd_approve(args: argparse.Namespace, out: Out, accepted: bool) -> int
     async with _engine(_settings()) as engine:
         rec = await engine.approve(args.order_id, accepted)
     verb = "accepted" if accepted else "refused"
-    print(
+    _say(
         f"Order {rec.reference} {verb}; marketplace status {rec.marketplace_status}, "
         f"state {rec.state.value}.",
         file=out,
@@ -687,7 +695,7 @@ async def cmd_daemon(args: argparse.Namespace, out: Out) -> int:
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    print(
+    _say(
         f"cdtui daemon: a sync every {interval} s; stop with Ctrl-C or SIGTERM.",
         file=out,
         flush=True,
@@ -702,7 +710,7 @@ async def cmd_daemon(args: argparse.Namespace, out: Out) -> int:
                     f"{iso(engine.clock())} integration {r.id}: {r.imported} imported, "
                     f"{r.updated} updated, {r.tracking_sent} tracking sent"
                 )
-                print(
+                _say(
                     line + (f", {len(r.errors)} error(s)" if r.errors else ""), file=out, flush=True
                 )
                 for e in r.errors:
@@ -713,7 +721,7 @@ async def cmd_daemon(args: argparse.Namespace, out: Out) -> int:
     finally:
         await engine.aclose()
         log.info("daemon stopped")
-    print("cdtui daemon stopped.", file=out, flush=True)
+    _say("cdtui daemon stopped.", file=out, flush=True)
     return EXIT_OK
 
 

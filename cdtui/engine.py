@@ -44,6 +44,7 @@ from cdtui.shipping import (
 )
 from cdtui.store import Store
 from cdtui.sync import SyncProgress, SyncReport, SyncRunner
+from cdtui.text import add_secrets
 
 __all__ = [
     "AddressOverride",
@@ -139,6 +140,7 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
+        add_secrets(settings.secret_values())  # never in a message, a screen or the log
         self._store = store
         self._octopia = octopia
         self._sendcloud = sendcloud

@@ -2,10 +2,14 @@
 
 Every failure that reaches a user is one of these. Each carries a one-sentence
 ``message`` that a screen or the command line can show as is, and never a secret:
-the API clients build them from status codes and the API's own ``detail`` text only.
+the API clients build them from status codes and the API's own ``detail`` text only,
+and every message and detail is cleaned (secrets redacted, control characters made
+visible) when the error is made.
 """
 
 from __future__ import annotations
+
+from cdtui.text import clean
 
 
 class CdtuiError(Exception):
@@ -15,9 +19,12 @@ class CdtuiError(Exception):
     exit_code: int = 1
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:
+        # shown on screens, printed, stored with orders: never a secret an API echoed,
+        # never a control character from API data (cdtui.text)
+        message = clean(message)
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = clean(detail) if detail is not None else None
 
     def __str__(self) -> str:
         return self.message

@@ -10,61 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from cdtui.config import PRIVATE_FILE, private_dir
+from cdtui.text import REDACTOR as _redactor
+from cdtui.text import Redactor
 
 LOG_FILE = "cdtui.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 5
-REDACTED = "[redacted]"
-
-#: environment variables whose values are secrets even before the settings load
-_SECRET_ENV = ("CDTUI_OCTOPIA_CLIENT_SECRET", "CDTUI_SENDCLOUD_SECRET_KEY")
-
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization: Basic xxx / Bearer xxx, in headers, dict reprs and JSON
-    (
-        re.compile(
-            r"""(?i)(authorization['"]?\s*[:=]\s*['"]?)(?:(?:basic|bearer)\s+)?[^\s'",}\]]+"""
-        ),
-        r"\1" + REDACTED,
-    ),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
-    # "access_token": "...", client_secret=..., "secret_key": ...
-    (
-        re.compile(
-            r"""(?i)(["']?(?:access_token|refresh_token|id_token|client_secret|secret_key|"""
-            r"""password)["']?\s*[:=]\s*["']?)[^\s"'&,}]+"""
-        ),
-        r"\1" + REDACTED,
-    ),
-)
-
-
-class Redactor:
-    """Removes secrets from text: known values plus header/token patterns."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
-        self.add(secrets)
-
-    def add(self, secrets: Iterable[str]) -> None:
-        # Very short values would redact ordinary words; real secrets are longer.
-        self._secrets.update(s for s in secrets if s and len(s) >= 4)
-
-    def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
-        return text
-
-
 class RedactingFormatter(logging.Formatter):
     def __init__(self, redactor: Redactor, fmt: str) -> None:
         super().__init__(fmt)
@@ -75,7 +31,6 @@ class RedactingFormatter(logging.Formatter):
 
 
 _handler: RotatingFileHandler | None = None
-_redactor = Redactor()
 
 
 def configure(home: Path, secrets: Iterable[str] = (), *, level: int = logging.INFO) -> Path:
@@ -86,7 +41,6 @@ def configure(home: Path, secrets: Iterable[str] = (), *, level: int = logging.I
     """
     global _handler
     _redactor.add(secrets)
-    _redactor.add(os.environ.get(name, "").strip() for name in _SECRET_ENV)
     path = log_path(home)
     root = logging.getLogger()
     if _handler is not None:

@@ -41,6 +41,7 @@ from cdtui.http import (
     request,
 )
 from cdtui.models import Carrier, Order, OrderStatus, SellerProfile, Subscription, iso
+from cdtui.text import add_secrets
 
 API = "Octopia"
 log = logging.getLogger("cdtui.octopia")
@@ -339,6 +340,7 @@ class OctopiaClient:
             lifetime = 300.0
         margin = TOKEN_MARGIN if lifetime > 2 * TOKEN_MARGIN else lifetime / 2
         self.__token = Secret(token)
+        add_secrets([token])  # an API echoing it in an error never shows it
         self._token_renew_at = issued_at + lifetime - margin
         self.tokens_issued += 1
         log.debug("new Octopia token, renewed in %.0f s", lifetime - margin)
