@@ -186,6 +186,8 @@ class Engine:
                 secret_key=s.sendcloud_secret_key.get_secret_value(),
                 writes_per_second=s.sendcloud_writes_per_second,
                 writes_per_minute=s.sendcloud_writes_per_minute,
+                # one write budget for every process of this data folder
+                writes_file=s.home / "run" / "sendcloud-writes.json",
             )
         return self._sendcloud
 

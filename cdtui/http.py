@@ -23,11 +23,11 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -103,6 +103,13 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 # ---------------------------------------------------------------- pacing
+
+
+class WriteLimiter(Protocol):
+    """What :func:`request` needs of a limiter: a :class:`SlidingWindowLimiter`, or the
+    one shared by every process of a data folder (:class:`cdtui.pacing.SharedWindowLimiter`)."""
+
+    def slot(self) -> AbstractAsyncContextManager[None]: ...
 
 
 class SlidingWindowLimiter:
@@ -217,7 +224,7 @@ async def request(
     policy: RetryPolicy,
     retry: bool,
     sleep: Sleep = asyncio.sleep,
-    limiter: SlidingWindowLimiter | None = None,
+    limiter: WriteLimiter | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one call under the retry policy; returns 2xx and 4xx answers.

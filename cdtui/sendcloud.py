@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -48,6 +49,7 @@ from cdtui.models import (
     ShippingOptionList,
     TrackingEvent,
 )
+from cdtui.pacing import SharedWindowLimiter
 
 API = "Sendcloud"
 log = logging.getLogger("cdtui.sendcloud")
@@ -359,6 +361,7 @@ class SendcloudClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        writes_file: Path | None = None,
     ) -> None:
         if not public_key or not secret_key:
             raise ConfigError("The Sendcloud public and secret keys are not set")
@@ -372,8 +375,13 @@ class SendcloudClient:
             follow_redirects=False,
             headers={"Accept": "application/json"},
         )
-        self.writes = SlidingWindowLimiter(
-            [(writes_per_second, 1.0), (writes_per_minute, 60.0)], clock=clock, sleep=sleep
+        windows = [(writes_per_second, 1.0), (writes_per_minute, 60.0)]
+        # writes_file: one budget for every process of the data folder (wall-clock);
+        # without it this client paces its own writes only (tests, benchmarks)
+        self.writes: SlidingWindowLimiter | SharedWindowLimiter = (
+            SharedWindowLimiter(writes_file, windows, sleep=sleep)
+            if writes_file is not None
+            else SlidingWindowLimiter(windows, clock=clock, sleep=sleep)
         )
 
     def __repr__(self) -> str:
