@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -25,6 +26,20 @@ class _Api(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False
     )
+
+
+def http_url(value: Any) -> str | None:
+    """The value if it is an absolute http(s) URL of sensible length, else None: a
+    ``javascript:`` or ``file:`` tracking URL from an API is never stored nor posted."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
 
 
 def utcnow() -> datetime:
@@ -247,6 +262,8 @@ class Order(_Api):
     billing_address: Address | None = None
     total_price: Price = Field(default_factory=Price)
     lines: list[OrderLine] = Field(default_factory=list)
+    #: fields cdtui cut because the API sent them far too long (``octopia.cap_strings``)
+    truncated_fields: list[str] = Field(default_factory=list)
 
     @field_validator("lines", mode="before")
     @classmethod
@@ -346,6 +363,20 @@ class Shipment(BaseModel):
     label_file: bytes | None = Field(default=None, exclude=True)
     #: link of the parcel document whose ``document_type`` is ``customs-declaration``
     customs_url: str | None = None
+
+    @field_validator("tracking_url", "label_url", "customs_url", mode="before")
+    @classmethod
+    def _http_only(cls, v: Any) -> Any:
+        return http_url(v)
+
+    @field_validator(
+        "shipment_id", "carrier_code", "carrier_name", "tracking_number", "parcel_id", mode="after"
+    )
+    @classmethod
+    def _short(cls, v: str | None) -> str | None:
+        # a sane carrier never sends more; an absurd one must not bloat the store
+        return v[:200] if isinstance(v, str) else v
+
     announced_at: datetime | None = None
 
 
@@ -429,6 +460,12 @@ class LabelInfo(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     shipping_option_code: str | None = None
+
+    @field_validator("tracking_url", mode="before")
+    @classmethod
+    def _http_only(cls, v: Any) -> Any:
+        return http_url(v)
+
     #: what chose the option: "rule 1 (…)", "default option", "cheapest", "operator"
     chosen_by: str | None = None
     weight_kg: Decimal | None = None
@@ -469,6 +506,12 @@ class TrackingPush(BaseModel):
     carrier_name: str  # Octopia carrier label (from GET /carriers)
     parcel_number: str
     tracking_url: str | None = None
+
+    @field_validator("tracking_url", mode="before")
+    @classmethod
+    def _http_only(cls, v: Any) -> Any:
+        return http_url(v)
+
     line_ids: list[str] = Field(default_factory=list)
     attempts: int = 0
     next_attempt_at: datetime | None = None

@@ -158,11 +158,39 @@ def _parse_page(body: Any) -> OrderPage:
         if order_id is None:
             page.invalid.append((None, "no orderId"))
             continue
+        if len(order_id) > ID_MAX:
+            page.invalid.append((order_id[:ID_MAX] + "…", f"orderId longer than {ID_MAX}"))
+            continue
         try:
             page.orders.append(Order.model_validate(item))
         except ValidationError as exc:
             page.invalid.append((order_id, _short(exc)))
     return page
+
+
+#: an answer larger than this is checked field by field (a page of 100 orders is ~0.3 MB)
+BIG_ANSWER_BYTES = 1_000_000
+#: characters kept of one string field of an order (titles, names, address lines)
+FIELD_MAX = 2_000
+#: an order id longer than this is refused (an id is never cut: it must stay exact)
+ID_MAX = 128
+
+
+def cap_strings(doc: dict[str, Any] | list[Any], path: str = "") -> list[str]:
+    """Cut, in place, every string longer than ``FIELD_MAX`` (the order keeps a copy
+    of what fits and says which fields were cut): a 10 MB field from the API must not
+    be stored whole and rewritten with its order file on every change. Returns the
+    paths of the cut fields."""
+    cut: list[str] = []
+    entries = doc.items() if isinstance(doc, dict) else enumerate(doc)
+    for key, value in list(entries):
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, str) and len(value) > FIELD_MAX:
+            doc[key] = value[:FIELD_MAX]  # type: ignore[index]
+            cut.append(where)
+        elif isinstance(value, dict | list):
+            cut.extend(cap_strings(value, where))
+    return cut
 
 
 def _parse_order(body: Any, order_id: str) -> Order:
@@ -392,6 +420,25 @@ class OctopiaClient:
     async def _get_json(self, seller_id: str, path: str, **kw: Any) -> Any:
         return json_of(await self._call(seller_id, "GET", path, **kw), API)
 
+    async def _get_orders_json(self, seller_id: str, path: str, **kw: Any) -> Any:
+        """An order document or page; oversized strings cut (see ``cap_strings``)."""
+        resp = await self._call(seller_id, "GET", path, **kw)
+        body = json_of(resp, API)
+        if len(resp.content) > BIG_ANSWER_BYTES:
+            items = body.get("items") if isinstance(body, dict) and "items" in body else body
+            for item in items if isinstance(items, list) else [body]:
+                if isinstance(item, dict):
+                    cut = cap_strings(item)
+                    if cut:
+                        log.warning(
+                            "order %s: %d oversized field(s) cut to %d characters",
+                            str(item.get("orderId"))[:ID_MAX],
+                            len(cut),
+                            FIELD_MAX,
+                        )
+                        item["truncatedFields"] = cut
+        return body
+
     async def seller(self, seller_id: str) -> SellerProfile:
         return _parse_profile(await self._get_json(seller_id, "/sellers"))
 
@@ -406,7 +453,7 @@ class OctopiaClient:
         if not order_id:
             raise UsageError("An order id is required")
         try:
-            body = await self._get_json(seller_id, f"/orders/{quote(order_id, safe='')}")
+            body = await self._get_orders_json(seller_id, f"/orders/{quote(order_id, safe='')}")
         except NotFound as exc:
             raise NotFound(
                 f"Octopia has no order {order_id} for seller {seller_id}",
@@ -469,7 +516,8 @@ class OctopiaClient:
         previous: list[str] | None = None
         while True:
             params["pageIndex"] = str(index)
-            page = _parse_page(await self._get_json(seller_id, "/orders", params=dict(params)))
+            body = await self._get_orders_json(seller_id, "/orders", params=dict(params))
+            page = _parse_page(body)
             ids = [o.order_id for o in page.orders]
             if ids and ids == previous:
                 raise BadResponse(
