@@ -8,10 +8,13 @@ cancellation request), never by id: the sandbox's seeded world may change.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from rich.console import Console
 from textual.widgets import Input, OptionList, Static, TextArea
 from tui_helpers import type_text, wait_for
 
@@ -24,6 +27,7 @@ from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.address import AddressDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import CORRECTED, LabelDialog
+from cdtui.tui.dialogs.order_detail import order_details
 from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.screens.integration_settings import IntegrationSettingsScreen
 from cdtui.tui.screens.integrations import IntegrationsScreen
@@ -59,6 +63,13 @@ def is_gb(rec: OrderRecord) -> bool:
 
 def has_cancel_request(rec: OrderRecord) -> bool:
     return bool(rec.order.cancel_request_lines) and not is_relay(rec)
+
+
+def detail(home: Path, rec: OrderRecord) -> str:
+    """The order detail dialog's text for the stored order."""
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(order_details(Store(home).order(rec.order_id), datetime.now(UTC)))
+    return " ".join(console.export_text().split())
 
 
 def saved_file(path: str) -> bool:
@@ -125,6 +136,10 @@ async def test_relay_order_gets_a_label_to_its_relay_point(
     assert shipment.service_point.carrier_service_point_id == addr.pickup_id
     label = Store(synced_home).order(rec.order_id).label
     assert label is not None and label.relay_point_id == addr.pickup_id
+    shown = detail(synced_home, rec)
+    assert f"Delivery relay point {addr.pickup_id}" in shown
+    assert f"Sent to Relay point {addr.pickup_id}" in shown
+    assert f"Option {shipment.option.code}" in shown and "Chosen by" in shown
 
 
 async def test_weight_typed_replans_and_is_the_parcel_weight(
@@ -207,6 +222,9 @@ async def test_address_corrected_for_the_label_only(
     assert label is not None and label.address_override == {"house_number": "12 ter"}
     after = sandbox.world.order(rec.order_id)["lines"][0]["shippingAddress"]
     assert after == marketplace_before, "the marketplace never sees the correction"
+    assert "corrected for this label (never sent to the marketplace) — house number: 12 ter" in (
+        detail(synced_home, rec)
+    )
 
 
 async def test_a_bad_address_correction_is_explained_and_changes_nothing(
@@ -255,6 +273,7 @@ async def test_lines_with_a_cancellation_request_only_when_included(
     [shipment] = shipments_of(sandbox, rec)
     shipped = sum(len(p.items) for p in shipment.parcels)
     assert shipped == len(rec.order.shippable_lines), "every line went in the parcel"
+    assert f"lines with a cancellation request: {', '.join(asked)}" in detail(synced_home, rec)
 
 
 async def test_gb_order_needs_hs_codes_then_gets_a_customs_label(
@@ -301,6 +320,7 @@ async def test_gb_order_needs_hs_codes_then_gets_a_customs_label(
     label = Store(synced_home).order(rec.order_id).label
     assert label is not None and label.customs_path
     assert saved_file(label.customs_path), "the customs declaration is saved beside the label"
+    assert f"Customs {label.customs_path}" in detail(synced_home, rec)
 
 
 async def test_settings_save_rules_in_order_and_refuse_a_bad_one(synced_home: Path) -> None:

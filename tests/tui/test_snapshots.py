@@ -16,8 +16,10 @@ from textual.widgets import Input
 from tui_helpers import connect_and_sync, frozen_clock, type_text, wait_for
 
 from cdtui.config import save_settings
+from cdtui.models import OrderRecord, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
+from cdtui.store import Store
 from cdtui.tui.app import CdtuiApp, demo_settings
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
@@ -29,6 +31,7 @@ from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.screens.integration_settings import IntegrationSettingsScreen
 from cdtui.tui.screens.integrations import IntegrationsScreen
 from cdtui.tui.screens.setup import SetupScreen
+from cdtui.tui.widgets.order_table import OrderTable
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -155,6 +158,81 @@ def test_label_dialog(snap_compare, frozen_synced_home: Path, size: tuple[int, i
         run_before=then(
             until(InboxScreen), keys("l"), until(LabelDialog, lambda app: app.screen.plan)
         ),
+    )
+
+
+def first_to_ship(home: Path, wanted: Callable[[OrderRecord], bool]) -> str:
+    for rec in Store(home, clock=frozen_clock).orders(state=State.TO_SHIP):
+        if wanted(rec):
+            return rec.order_id
+    raise AssertionError("the seeded world has no such order to ship")
+
+
+def is_relay(rec: OrderRecord) -> bool:
+    addr = rec.order.shipping_address
+    return addr is not None and bool(addr.pickup_id)
+
+
+def is_gb(rec: OrderRecord) -> bool:
+    return rec.channel_id == "ONBUGB"
+
+
+def label_dialog_on(order_id: str, *more: str) -> Before:
+    """The label dialog of this order, planned, after the keys ``more``."""
+
+    async def move(pilot: Pilot[object]) -> None:
+        pilot.app.screen.query_one(OrderTable).move_to(order_id)
+        await pilot.pause()
+
+    def planned(app: CdtuiApp) -> bool:
+        return app.screen.plan is not None and not app.screen._loading
+
+    return then(
+        until(InboxScreen),
+        move,
+        keys("l"),
+        until(LabelDialog, planned),
+        keys(*more),
+        until(LabelDialog, planned),
+    )
+
+
+def test_label_dialog_relay_order(snap_compare, frozen_synced_home: Path) -> None:  # type: ignore[no-untyped-def]
+    order_id = first_to_ship(frozen_synced_home, is_relay)
+    assert snap_compare(
+        app_for(frozen_synced_home),
+        terminal_size=(80, 24),
+        run_before=label_dialog_on(order_id),
+    )
+
+
+def test_label_dialog_relay_order_all_options(snap_compare, frozen_synced_home: Path) -> None:  # type: ignore[no-untyped-def]
+    order_id = first_to_ship(frozen_synced_home, is_relay)
+    assert snap_compare(
+        app_for(frozen_synced_home),
+        terminal_size=(80, 24),
+        run_before=label_dialog_on(order_id, "a", "down", "down"),
+    )
+
+
+def test_label_dialog_gb_order_without_hs_code(snap_compare, frozen_synced_home: Path) -> None:  # type: ignore[no-untyped-def]
+    order_id = first_to_ship(frozen_synced_home, is_gb)
+    assert snap_compare(
+        app_for(frozen_synced_home),
+        terminal_size=(80, 24),
+        run_before=label_dialog_on(order_id),
+    )
+
+
+def test_label_dialog_gb_order_with_hs_code(snap_compare, frozen_synced_home: Path) -> None:  # type: ignore[no-untyped-def]
+    store = Store(frozen_synced_home, clock=frozen_clock)
+    [integ] = store.integrations()
+    store.update_integration(integ.id, lambda i: i.model_copy(update={"default_hs_code": "851830"}))
+    order_id = first_to_ship(frozen_synced_home, is_gb)
+    assert snap_compare(
+        app_for(frozen_synced_home),
+        terminal_size=(80, 24),
+        run_before=label_dialog_on(order_id),
     )
 
 

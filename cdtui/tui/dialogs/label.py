@@ -430,14 +430,17 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         dialog = self.query_one("#dialog")
         listing = self.query_one("#options", OptionList)
         others = sum(
-            child.outer_size.height
+            child.outer_size.height + child.styles.margin.top + child.styles.margin.bottom
             for child in dialog.children
             if child.display and child is not listing
         )
-        room = max(3, self.size.height - 2 - others)
+        frame = dialog.styles.border.spacing.height + dialog.styles.padding.height
+        room = max(3, self.size.height - frame - others)
         current = listing.styles.max_height
         if current is None or current.value != room:
             listing.styles.max_height = room
+            # once more after this layout: a line above may have been measured early
+            self.call_after_refresh(self._fit_list)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_list)

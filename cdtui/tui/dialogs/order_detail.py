@@ -85,7 +85,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
 
     label = Table.grid(padding=(0, 2))
     label.add_column(style="bold", no_wrap=True)
-    label.add_column()
+    label.add_column(overflow="fold")  # paths and URLs are shown whole
     if rec.label is None:
         add_row(label, "Label", "none yet")
     else:
