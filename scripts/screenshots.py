@@ -22,6 +22,7 @@ from textual.widgets import Input
 
 from cdtui.config import load_settings, save_settings
 from cdtui.engine import Engine
+from cdtui.models import OrderRecord
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.store import Store
@@ -86,7 +87,7 @@ async def open_channels(pilot: Pilot[object]) -> None:
 
 
 async def select_three(pilot: Pilot[object]) -> None:
-    """Select two ordinary orders and one whose carrier refuses the address."""
+    """Select two ordinary orders and one that cannot get a label."""
     app = pilot.app
     screen = app.screen
     assert isinstance(app, CdtuiApp) and isinstance(screen, InboxScreen)
@@ -98,11 +99,49 @@ async def select_three(pilot: Pilot[object]) -> None:
         address = records[order_id].order.shipping_address
         return address is not None and data.ANNOUNCE_FAIL_MARK in (address.address_line1 or "")
 
+    def french_home(order_id: str) -> bool:
+        address = records[order_id].order.shipping_address
+        return address is not None and address.country_code == "FR" and not address.pickup_id
+
+    # refused by the carrier, or sent outside the EU without HS codes
     failing = [r.order_id for r in table.rows if refused(r.order_id)]
-    chosen = [*failing[:1], *[r.order_id for r in table.rows if r.order_id not in failing][:2]]
+    failing += [r.order_id for r in table.rows if is_gb(records[r.order_id])]
+    fine = [r.order_id for r in table.rows if r.order_id not in failing and french_home(r.order_id)]
+    chosen = [*failing[:1], *fine[:2]]
     for order_id in chosen:
         table.move_to(order_id)
         await pilot.press("space")
+
+
+def cursor_to(wanted: Callable[[OrderRecord], bool]) -> Step:
+    """Move the inbox cursor to the first order shown that is ``wanted``."""
+
+    async def step(pilot: Pilot[object]) -> None:
+        app = pilot.app
+        assert isinstance(app, CdtuiApp) and app.engine is not None
+        records = {r.order_id: r for r in app.engine.orders()}
+        table = app.screen.query_one(OrderTable)
+        found = [r.order_id for r in table.rows if wanted(records[r.order_id])]
+        if not found:
+            raise RuntimeError("no order of that kind in the sandbox's world")
+        table.move_to(found[0])
+        await pilot.pause()
+
+    return step
+
+
+def is_relay(rec: OrderRecord) -> bool:
+    address = rec.order.shipping_address
+    return address is not None and bool(address.pickup_id)
+
+
+def is_gb(rec: OrderRecord) -> bool:
+    return rec.channel_id == "ONBUGB"
+
+
+def planned(app: CdtuiApp) -> bool:
+    screen = app.screen
+    return isinstance(screen, LabelDialog) and screen.plan is not None and not screen._loading
 
 
 def labels_done(app: CdtuiApp) -> bool:
@@ -123,7 +162,24 @@ SHOTS: list[tuple[str, bool, list[Step]]] = [
     (
         "06-label-dialog",
         True,
-        [on(InboxScreen), press("l"), on(LabelDialog, lambda a: a.screen._options)],
+        [on(InboxScreen), cursor_to(is_relay), press("l"), on(LabelDialog, planned)],
+    ),
+    (
+        "06b-label-dialog-customs",
+        True,
+        [on(InboxScreen), cursor_to(is_gb), press("l"), on(LabelDialog, planned)],
+    ),
+    (
+        "06c-label-dialog-all-options",
+        True,
+        [
+            on(InboxScreen),
+            cursor_to(is_relay),
+            press("l"),
+            on(LabelDialog, planned),
+            press("a", "down", "down"),
+            on(LabelDialog, planned),
+        ],
     ),
     (
         "07-bulk-labels",
