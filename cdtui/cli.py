@@ -634,7 +634,8 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
     for o in outcomes:
         if o.error:
             _err(f"order {o.order_id}: {o.error}")
-    failed = [o for o in outcomes if not (o.ok and o.tracking_sent)]
+    # a label whose file could not be saved or printed is not done either
+    failed = [o for o in outcomes if not (o.ok and o.tracking_sent) or o.error]
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -130,7 +130,7 @@ def secure_home(home: Path, labels: Path | None = None) -> None:
     """The home folder and what it holds private to its owner (created if needed)."""
     private_dir(home)
     _tighten(home, PRIVATE_DIR)
-    for sub in ("data", "logs", "labels"):
+    for sub in ("data", "logs", "labels", "run"):
         tighten_tree(home / sub)
     if labels is not None and labels != home / "labels":
         tighten_tree(labels)

@@ -45,6 +45,7 @@ from cdtui.errors import (
     DelegationMissing,
     NotFound,
     Rejected,
+    StoreError,
     TimedOut,
     Unavailable,
     UsageError,
@@ -342,6 +343,9 @@ class LabelService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._carriers: dict[str, tuple[datetime, list[Carrier]]] = {}
+        #: claims of this process whose purchase could not be recorded (the store could
+        #: not be written): settled by the next reconcile like a dead process's claims
+        self.given_up: set[tuple[str, datetime]] = set()
         #: shipping options cached during a bulk run, keyed by route and weight
         self.option_cache: dict[tuple[str, str, str, str], list[ShippingOption]] | None = None
 
@@ -532,7 +536,9 @@ class LabelService:
             left_behind = rec.claim
             # only a purchase nobody is working on any more is ours to finish and report;
             # a live claim's label belongs to the process that holds it
-            stale = not claim_is_live(left_behind, now=self.now(), me=self.me)
+            stale = not claim_is_live(left_behind, now=self.now(), me=self.me) or (
+                (left_behind.owner, left_behind.at) in self.given_up
+            )
             rec = await self.reconcile(rec)
             adopted = rec.label
             if (
@@ -749,7 +755,11 @@ class LabelService:
         claim's, the rest is Sendcloud's word.
         """
         now = self.now()
-        rec = self.store.order(order_id)
+        try:
+            rec = self.store.order(order_id)
+        except StoreError as exc:
+            self.given_up.add((claim.owner, claim.at))
+            raise _not_recorded(order_id, shipment, exc) from None
         line_ids = claim.line_ids
         if line_ids is None:
             line_ids = [ln.order_line_id for ln in lines_to_ship(rec)]
@@ -815,7 +825,11 @@ class LabelService:
             )
             return r
 
-        self.store.update_order(order_id, save)
+        try:
+            self.store.update_order(order_id, save)
+        except StoreError as exc:
+            self.given_up.add((claim.owner, claim.at))
+            raise _not_recorded(rec.reference, shipment, exc) from None
         outcome = LabelOutcome(
             order_id=order_id,
             ok=True,
@@ -1086,7 +1100,10 @@ class LabelService:
         """
         claim = rec.claim
         now = self.now()
-        if claim is None or claim_is_live(claim, now=now, me=self.me):
+        if claim is None or (
+            claim_is_live(claim, now=now, me=self.me)
+            and (claim.owner, claim.at) not in self.given_up
+        ):
             return rec
         if rec.label is not None and rec.label.active:
             self._release(rec.order_id, claim)
@@ -1130,6 +1147,18 @@ class LabelService:
         else:
             self._release(rec.order_id, mine)
         return self.store.order(rec.order_id)
+
+
+def _not_recorded(order: str, shipment: Shipment, exc: StoreError) -> StoreError:
+    """Bought and paid, but not recorded: said with the tracking number, so that nobody
+    buys another. The claim stays in the store, and the next run adopts the shipment."""
+    return StoreError(
+        f"A label WAS bought for order {order} ({shipment.carrier_name or ''} "
+        f"{shipment.tracking_number or 'no tracking number'}, Sendcloud shipment "
+        f"{shipment.shipment_id}) but could not be recorded: {exc.message} Do not buy "
+        "another: once the store can be written, `cdtui sync` (or `cdtui label` again) "
+        "finds this label at Sendcloud and sends its tracking."
+    )
 
 
 def _reason(exc: BaseException) -> str:

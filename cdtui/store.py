@@ -704,6 +704,21 @@ def _started_on(doc: Any) -> bool:
     )
 
 
+def _looks_damaged(order_id: str, doc: dict[str, Any]) -> str | None:
+    """A cheap check of a record nothing has started on (kept unread for speed): what
+    is plainly wrong with it, or None. A full check happens when it is read."""
+    if doc.get("order_id") != order_id:
+        return "its order_id does not match its key"
+    order = doc.get("order")
+    if not isinstance(order, dict):
+        return "no order document"
+    if not isinstance(order.get("lines"), list) or not isinstance(order.get("status"), str):
+        return "an order document without lines or status"
+    if doc.get("state") not in _STATES:
+        return "an unknown state"
+    return None
+
+
 def _in_work(rec: _Stored) -> TypeGuard[OrderRecord]:
     """Whether cdtui has started on the order: a claim, a label or a tracking update."""
     return isinstance(rec, OrderRecord) and (
@@ -908,6 +923,8 @@ class _Shard:
         #: built only when asked for (a process that never lists pays nothing for them)
         self._rows: dict[str, OrderRow] | None = None
         self.digests: dict[str, bytes] = {}
+        #: orders of the file seen damaged when it was loaded: order id -> why
+        self.damaged: dict[str, str] = {}
         #: the orders of the file as loaded, until a cache has been built from them
         self._docs: dict[str, Any] | None = None
         #: (records, digests, record JSON by order) of staged content not yet written
@@ -946,8 +963,13 @@ class _Shard:
             docs = self._take_docs()
             path = self.path
             records: dict[str, _Stored] = {}
+            damaged: dict[str, str] = {}
             with gc_paused():
                 for order_id, doc in docs.items():
+                    if isinstance(doc, dict):
+                        why = _looks_damaged(order_id, doc)
+                        if why is not None:
+                            damaged[order_id] = why
                     if _started_on(doc):
                         rec = _validated(path, order_id, doc)
                         _share_fields_sets(rec)
@@ -955,6 +977,7 @@ class _Shard:
                     else:  # validated when its record is asked for, or the file written
                         records[order_id] = _Unread(order_id, _exact(orjson.dumps(doc)))
             self._records, self._docs = records, None
+            self.damaged = damaged
         return self._records
 
     def _current_rows(self) -> dict[str, OrderRow]:
@@ -1458,6 +1481,21 @@ class Store:
             return list(self._integrations())
         self._require_integration(integration_id)
         return [str(integration_id)]
+
+    @_synchronized
+    def damaged(self, integration_id: str | None = None) -> list[str]:
+        """What is plainly wrong with the records the last read of each file found (a
+        sync reports it: a damaged record is never silently skipped)."""
+        found = []
+        for iid in self._integration_ids(integration_id):
+            for shard in self._integration_shards(iid):
+                shard.view()  # read (or re-read) the file
+                found.extend(
+                    f"The store file {shard.path} holds a damaged order {oid} ({why}); it is "
+                    "left untouched: restore the file from a backup or move it away."
+                    for oid, why in sorted(shard.damaged.items())
+                )
+        return found
 
     def _integration_shards(self, integration_id: str) -> list[_Shard]:
         return [self._shard(integration_id, i) for i in range(self._shard_count())]

@@ -169,6 +169,8 @@ class SyncRunner:
         except Exception as exc:
             log.exception("sync of integration %s failed", integ.id)
             report.errors.append(f"Unexpected error during sync ({type(exc).__name__})")
+        with contextlib.suppress(NotFoundLocally):  # disconnected meanwhile
+            report.errors.extend(self.engine.store.damaged(integ.id))
         self._record(integ, started, report, import_ok=import_ok, catchup=catchup)
         notify(SyncProgress(integ.id, "done", 1, 1))
         log.info(

@@ -85,3 +85,56 @@ async def test_an_unreachable_octopia_never_delays_an_update_beyond_the_sync_int
     clock.advance(seconds=connected.settings.sync_interval + 1)
     await connected.sync()
     assert _status(connected, order_id) == PushStatus.SENT
+
+
+async def test_a_store_that_cannot_be_written_after_a_purchase_says_a_label_was_bought(
+    connected: Engine, sandbox: SandboxServer
+) -> None:
+    """The disk fails between "label bought" and "saved": the message says a label was
+    bought (with its tracking number) so nobody buys another, and the next run adopts it
+    and sends its tracking once."""
+    import asyncio
+    import shutil
+
+    import pytest
+
+    from cdtui.errors import StoreError
+    from cdtui.store import shard_index
+
+    await connected.sync()
+    order_id = sandbox.world.showcase["home_thd"]
+    shard = connected.settings.home / "data" / "orders" / "1"
+    path = shard / f"{shard_index(order_id, 64):03d}.json"
+    assert path.is_file()
+    sandbox.world.faults.update({"slow_ms": 300, "slow_paths": ["/shipments/announce"]})
+    task = asyncio.create_task(connected.create_label(order_id))
+    while sandbox.world.stats["announced"] == 0:  # noqa: ASYNC110 - another thread's counter
+        await asyncio.sleep(0.01)
+    saved = path.with_suffix(".saved")
+    path.rename(saved)
+    path.mkdir()  # the store file cannot be read nor replaced any more
+    with pytest.raises(StoreError) as err:
+        await task
+    sandbox.world.faults.reset()
+    [shipment] = [
+        s for s in sandbox.world.shipments.values() if order_id in (s.external_reference_id or "")
+    ]
+    tracking = shipment.parcels[0].tracking_number
+    assert "A label WAS bought" in err.value.message and tracking in err.value.message
+    assert "Do not buy another" in err.value.message
+    shutil.rmtree(path)
+    saved.rename(path)
+    await connected.sync()  # the claim left behind is settled: the label is adopted
+    rec = connected.order(order_id)
+    assert rec.label and rec.label.tracking_number == tracking
+    assert rec.push and rec.push.status == PushStatus.SENT
+    assert (
+        len(
+            [
+                s
+                for s in sandbox.world.shipments.values()
+                if order_id in (s.external_reference_id or "")
+            ]
+        )
+        == 1
+    )
