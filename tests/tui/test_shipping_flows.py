@@ -164,6 +164,25 @@ async def test_weight_typed_replans_and_is_the_parcel_weight(
     assert [p.weight for p in shipment.parcels] == [Decimal("2.5")]
 
 
+async def test_another_option_than_the_preselected_one_is_bought(
+    synced_home: Path, sandbox: SandboxServer
+) -> None:
+    rec = to_ship(synced_home, is_french_home, "a French home delivery")
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_label_dialog(pilot, rec)
+        plan = dialog.plan
+        assert plan is not None and plan.choice is not None and len(plan.qualifying) > 1
+        second = plan.qualifying[1]
+        assert second.code != plan.choice.option.code
+        await pilot.press("down")
+        assert text(app, "#label-choice").startswith("Your choice")
+        await pilot.press("enter")  # the engine checks it first, then the dialog closes
+        await wait_for(pilot, lambda: labels_done(app))
+    [shipment] = shipments_of(sandbox, rec)
+    assert shipment.option.code == second.code
+
+
 async def test_all_options_show_why_one_cannot_serve_and_enter_refuses_it(
     synced_home: Path, sandbox: SandboxServer
 ) -> None:
@@ -260,11 +279,16 @@ async def test_lines_with_a_cancellation_request_only_when_included(
         assert not set(asked) & set(plan.line_ids)
         attention = text(app, "#label-cancel-requests")
         assert "Cancellation requested on line" in attention and "[ ]" in attention
+        lines = len(plan.line_ids)
+        assert text(app, "#label-contents").startswith(
+            f"Contents: {lines} lines" if lines > 1 else "Contents: "
+        )
         await pilot.press("c")
         await wait_for(
             pilot, lambda: dialog_planned(app) and set(asked) <= set(dialog.plan.line_ids)
         )  # type: ignore[union-attr]
         assert "[x]" in text(app, "#label-cancel-requests")
+        assert f"Contents: {len(dialog.plan.line_ids)} lines" in text(app, "#label-contents")  # type: ignore[union-attr]
         await pilot.press("enter")
         await wait_for(pilot, lambda: labels_done(app))
 

@@ -180,21 +180,13 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
 
     def compose(self) -> ComposeResult:
         rec = self._record
-        contents = "; ".join(
-            f"{ln.quantity}× {ln.offer.product_title or ln.sku or 'item'}"
-            + (f" ({ln.sku})" if ln.sku else "")
-            for ln in (rec.order.shippable_lines or rec.order.lines)
-        )
         with Vertical(id="dialog", classes="dialog label"):
             yield Static(
                 f"Label for order {rec.reference} · {fmt.channel_name(rec)}",
                 classes="dialog-title",
             )
             yield Static("", id="label-to")
-            yield Static(
-                Text.assemble(("Contents: ", "bold"), contents or "—"),
-                id="label-contents",
-            )
+            yield Static(self._contents(), id="label-contents")
             yield Static("", id="label-need")
             yield Static("", id="label-cancel-requests")
             with Horizontal(classes="field-row", id="weight-row"):
@@ -334,6 +326,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
 
     def _show_need(self) -> None:
         plan = self._plan
+        self.query_one("#label-contents", Static).update(self._contents())
         to = self.query_one("#label-to", Static)
         need = self.query_one("#label-need", Static)
         cancel = self.query_one("#label-cancel-requests", Static)
@@ -446,13 +439,36 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         self.call_after_refresh(self._fit_list)
 
     def _show_hint(self) -> None:
-        plan = self._plan
-        keys = ["Enter buys", "a all options" if not self._show_all else "a qualifying only"]
-        keys.append("e address")
-        if plan is not None and plan.cancel_request_lines:
-            keys.append("c cancel-request lines")
-        keys += ["Tab weight", "Esc cancels"]
+        # c is explained on the cancellation line itself
+        keys = [
+            "Enter buys",
+            "a qualifying only" if self._show_all else "a all options",
+            "e address",
+            "w weight",
+            "Esc cancels",
+        ]
         self.query_one("#label-hint", Static).update(" · ".join(keys))
+
+    def _contents(self) -> Text:
+        """What goes in the parcel, on one line: the plan's lines (before the plan, the
+        lines ready to ship)."""
+        rec = self._record
+        plan = self._plan
+        if plan is not None:
+            lines = [ln for ln in rec.order.lines if ln.order_line_id in plan.line_ids]
+        else:
+            lines = [ln for ln in rec.order.shippable_lines if ln.status != "CancelRequest"]
+        items = "; ".join(
+            f"{ln.quantity}× {ln.offer.product_title or ln.sku or 'item'}"
+            + (f" ({ln.sku})" if ln.sku else "")
+            for ln in lines
+        )
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Contents: ", style="bold")
+        if len(lines) > 1:
+            text.append(f"{len(lines)} lines: ")
+        text.append(items or "—")
+        return text
 
     # ------------------------------------------------------------ keys
 
