@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import shlex
 import shutil
 import signal
@@ -798,6 +799,11 @@ def _guarded(fn: Callable[[], int], log_file: Path | None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`cdtui orders | head`): nothing more to say to it
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception:
         log.exception("unexpected error")
         where = log_file or logging_setup.log_path(resolve_home())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Run, to_ship
+from conftest import Run, spawn, to_ship
 
 from cdtui.sandbox.server import SandboxServer
 
@@ -48,3 +48,17 @@ def test_a_reference_too_long_for_a_file_name_still_gets_its_label_file(
     assert Path(r.json()["label_path"]).is_file()  # type: ignore[index]
     again = ready("sync")
     assert again.code == 0 and again.err == ""  # nothing repeated on every sync
+
+
+def test_a_reader_that_stops_early_is_no_error(
+    ready: Run, sandbox: SandboxServer, sandbox_env: dict[str, str]
+) -> None:
+    """`cdtui orders | head -3`: no "unexpected error" when the pipe closes."""
+    sandbox.world.add_orders(300)  # more output than a pipe holds
+    assert ready("sync").code == 0
+    proc = spawn(sandbox_env, "orders")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(30) == 0 and err == ""
