@@ -589,6 +589,10 @@ def _runner(node: object, action: str) -> Callable[[], object]:
 
 def _label_text(outcome: LabelOutcome) -> str:
     text = f"{outcome.carrier or ''} {outcome.tracking_number or ''}".strip()
+    if outcome.relay_point:
+        text += f" to relay point {outcome.relay_point}"
+    if outcome.customs_path:
+        text += "; customs declaration saved beside the label"
     if outcome.tracking_sent:
         text += "; tracking sent to the marketplace."
     else:

@@ -90,10 +90,13 @@ def _words(text: str) -> str:
 class AddressDialog(ModalScreen[AddressOverride | None]):
     """The shipping address of one label, prefilled, every field editable."""
 
+    TITLE = "Address for one label"
+
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Use this address", id="address.confirm"),
         Binding("ctrl+z", "restore", "Order's address", id="address.restore"),
         Binding("escape", "cancel", "Cancel", id="address.cancel"),
+        Binding("f1", "app.help", "", show=False, id="address.help"),
     ]
 
     def __init__(

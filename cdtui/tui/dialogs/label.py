@@ -140,6 +140,7 @@ class WeightInput(Input):
 
 
 class LabelDialog(ModalScreen[LabelChoice | None]):
+    TITLE = "Label dialog"
     # The letters are priority bindings: the only text field here is the weight,
     # where a letter means nothing (``WeightInput``), so they work wherever the focus is.
     BINDINGS = [
@@ -155,6 +156,10 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         ),
         Binding("w", "weight", "Weight", show=False, priority=True, id="label.weight"),
         Binding("ctrl+r", "reload", "Reload options", id="label.reload"),
+        # the app's help keys, which a modal screen does not reach (listed once, as
+        # the app's, in the help)
+        Binding("question_mark", "app.help", "", show=False, priority=True, id="label.help"),
+        Binding("f1", "app.help", "", show=False, id="label.help_f1"),
     ]
 
     def __init__(self, record: OrderRecord, weight_kg: Decimal, planner: Planner) -> None:

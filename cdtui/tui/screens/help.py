@@ -23,6 +23,15 @@ EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
     "SetupScreen": [("Tab / Shift+Tab", "Next / previous field")],
     "IntegrationSettingsScreen": [("Tab / Shift+Tab", "Next / previous field")],
     "IntegrationsScreen": [("↑ ↓", "Move between integrations")],
+    "LabelDialog": [
+        ("↑ ↓", "Move between shipping options"),
+        ("Enter", "Buy the label with the highlighted option"),
+        ("Tab", "Between the options and the weight"),
+    ],
+    "AddressDialog": [
+        ("Tab / Shift+Tab", "Next / previous field"),
+        ("Enter", "Use this address for the label"),
+    ],
 }
 
 
