@@ -124,6 +124,7 @@ class LabelOutcome:
     #: rules or the default that matched but could not be used, and why
     notes: list[str] = field(default_factory=list)
     relay_point: str | None = None
+    relay_point_name: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +140,7 @@ class LabelOutcome:
             "chosen_by": self.chosen_by,
             "notes": self.notes,
             "relay_point": self.relay_point,
+            "relay_point_name": self.relay_point_name,
             "error": self.error,
         }
 
@@ -842,6 +844,7 @@ class LabelService:
             chosen_by=label.chosen_by,
             notes=list(plan.choice.notes) if plan and plan.choice else [],
             relay_point=label.relay_point_id,
+            relay_point_name=label.relay_point_name,
             error=file_error,
         )
         if path is None and not file_error:

@@ -516,6 +516,20 @@ def choose_option(
             )
         if verdict.excluded:
             raise UsageError(f"{requested} cannot serve this order: {verdict.excluded}.")
+        try:
+            automatic = choose_option(
+                verdicts,
+                rules=rules,
+                default=default,
+                channel=channel,
+                country=country,
+                need=need,
+                weight=weight,
+            )
+        except CdtuiError:
+            automatic = None
+        if automatic is not None and automatic.option.code == requested:
+            return automatic  # the operator confirmed what the rules chose: say why
         return Choice(verdict.option, "operator")
     notes: list[str] = []
     for i, rule in enumerate(rules, 1):

@@ -237,6 +237,14 @@ def test_no_price_means_no_automatic_choice() -> None:
     assert _choose(_rec(), options=unpriced, requested="colissimo:home").chosen_by == "operator"
 
 
+def test_confirming_the_automatic_choice_keeps_its_reason() -> None:
+    rules = [parse_rule("country=FR -> colissimo:home/signature")]
+    confirmed = _choose(_rec(), rules=rules, requested="colissimo:home/signature")
+    assert confirmed.chosen_by == "rule 1 (country=FR -> colissimo:home/signature)"
+    assert _choose(_rec(), rules=rules, requested="colissimo:home").chosen_by == "operator"
+    assert _choose(_rec(), requested="colissimo:home").chosen_by == "cheapest"
+
+
 def test_the_operator_cannot_pick_an_option_that_cannot_serve_the_order() -> None:
     with pytest.raises(UsageError, match="cannot serve this order: delivers to a service point"):
         _choose(_rec(), requested="mondial_relay:point_relais")
