@@ -21,6 +21,8 @@ from cdtui.text import Redactor
 LOG_FILE = "cdtui.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 5
+
+
 class RedactingFormatter(logging.Formatter):
     def __init__(self, redactor: Redactor, fmt: str) -> None:
         super().__init__(fmt)
