@@ -58,7 +58,6 @@ class Redactor:
         return text
 
 
-
 #: environment variables whose values are secrets even before the settings load
 _SECRET_ENV = ("CDTUI_OCTOPIA_CLIENT_SECRET", "CDTUI_SENDCLOUD_SECRET_KEY")
 
