@@ -12,6 +12,8 @@ work plus real HTTP on loopback, and prints one table:
 - peak memory of a process that imports and lists 10,000 orders (< 200 MB RSS);
 - bulk labels: the write rate reached vs Sendcloud's 100 writes/min, and 429s (≥ 90 %,
   zero 429s) — about 80 s, skipped by ``--quick``;
+- the same with 2 processes at once on one data folder (one write budget), from
+  ``benchmarks/bench_label_processes.py`` — about 90 s, 2 × 20 orders with ``--quick``;
 - the inbox rows of ``benchmarks/bench_inbox.py`` when that file exists.
 
 The table is also written to ``benchmarks/README.md`` (unless ``--no-readme``).
@@ -41,7 +43,8 @@ import httpx
 
 from cdtui.config import Settings, load_settings
 from cdtui.engine import Engine
-from cdtui.models import LabelClaim, LabelInfo, OrderRecord, State, TrackingPush, utcnow
+from cdtui.models import LabelClaim, LabelInfo, OrderRecord, TrackingPush, utcnow
+from cdtui.orders.states import State
 from cdtui.sandbox import data
 from cdtui.sendcloud import SendcloudClient
 
@@ -432,6 +435,18 @@ class _NoAddress:
     address_line1: str | None = None
 
 
+def label_processes_rows(quick: bool) -> list[Row]:
+    """Bulk labels by 2 processes at once on one data folder (its own sandbox)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_label_processes", HERE / "bench_label_processes.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows: list[Row] = module.run(quick=quick)
+    return rows
+
+
 def inbox_rows(orders: int) -> list[Row]:
     path = HERE / "bench_inbox.py"
     if not path.exists():
@@ -495,6 +510,11 @@ How each bar is measured:
 - **bulk labels** — `Engine.create_labels` on {BULK_LABELS} orders at the published
   limits (15 writes/s, 100 writes/min); every request is recorded by the HTTP
   transport; 429s counted on both sides.
+- **bulk labels, 2 processes** — two processes on one data folder start together, each
+  `Engine.create_labels` on its own 65 orders (20 with `--quick`) with the client the
+  engine builds (writes paced through `CDTUI_HOME/run/sendcloud-writes.json`), against a
+  sandbox of their own; every request's start is recorded in each process and merged;
+  429s counted on both sides (`benchmarks/bench_label_processes.py`).
 - **inbox** — the rows of `benchmarks/bench_inbox.py` (the TUI, headless).
 
 Last run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s): {info}
@@ -528,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(row("bulk labels", "≥ 90 %, 0 × 429", "skipped (--quick)", None))
                 else:
                     rows += asyncio.run(bench_bulk_labels(url, BULK_LABELS))
+            rows += label_processes_rows(args.quick)  # its own sandbox: its own budget
         finally:
             tempfile.tempdir = None
     rows += inbox_rows(args.orders)

@@ -39,8 +39,9 @@ from cdtui.config import (
 )
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
-from cdtui.models import Integration, OrderRecord, State, iso
-from cdtui.shipping import AddressOverride, order_need, parse_weight, rules_of
+from cdtui.models import Integration, OrderRecord, iso
+from cdtui.orders.shipping import AddressOverride, order_need, parse_weight, rules_of
+from cdtui.orders.states import State
 from cdtui.text import printable
 
 log = logging.getLogger(__name__)

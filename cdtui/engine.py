@@ -24,16 +24,12 @@ from cdtui.models import (
     CancelResult,
     Integration,
     OrderRecord,
-    PushStatus,
     ShippingOption,
-    State,
     Subscription,
-    derive_state,
     utcnow,
 )
 from cdtui.octopia import OctopiaClient
-from cdtui.sendcloud import SendcloudClient
-from cdtui.shipping import (
+from cdtui.orders.shipping import (
     AddressOverride,
     clean_country,
     clean_hs_code,
@@ -42,6 +38,8 @@ from cdtui.shipping import (
     parse_rule,
     parse_weight,
 )
+from cdtui.orders.states import PushStatus, State, derive_state
+from cdtui.sendcloud import SendcloudClient
 from cdtui.store import Store
 from cdtui.sync import SyncProgress, SyncReport, SyncRunner
 from cdtui.text import add_secrets

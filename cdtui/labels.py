@@ -51,23 +51,18 @@ from cdtui.errors import (
     UsageError,
 )
 from cdtui.models import (
-    SHOP_PICKUP_ATTENTION,
     Carrier,
     LabelClaim,
     LabelInfo,
     OrderRecord,
     Parcel,
-    PushStatus,
     Shipment,
     ShippingOption,
     ShippingOptionList,
-    State,
     TrackingPush,
     carrier_key,
-    derive_state,
 )
-from cdtui.sendcloud import ReferenceUsed, is_cancelled
-from cdtui.shipping import (
+from cdtui.orders.shipping import (
     AddressOverride,
     Choice,
     Need,
@@ -85,6 +80,8 @@ from cdtui.shipping import (
     rules_of,
     to_address,
 )
+from cdtui.orders.states import SHOP_PICKUP_ATTENTION, PushStatus, State, derive_state
+from cdtui.sendcloud import ReferenceUsed, is_cancelled
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine

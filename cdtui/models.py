@@ -12,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from cdtui.orders.states import (
+    SHOP_PICKUP_MODES,
+    OrderStatus,
+    PushStatus,
+    State,
+)
 
 
 class _Api(BaseModel):
@@ -123,29 +129,6 @@ def carrier_key(name: str) -> str:
 
 
 # ---------------------------------------------------------------- Octopia: orders
-
-
-class OrderStatus(StrEnum):
-    PROCESSING = "Processing"
-    WAITING_ACCEPTANCE = "WaitingAcceptance"
-    REFUSED = "Refused"
-    REJECTED = "Rejected"
-    ACCEPTED = "Accepted"
-    IN_PREPARATION = "InPreparation"
-    SHIPPED = "Shipped"
-    DELIVERED = "Delivered"
-    CANCELLED = "Cancelled"
-    CANCEL_REQUEST = "CancelRequest"  # line status only
-
-
-# Octopia delivery modes (``lines[].delivery.mode``), api/octopia.md. Relays have no
-# public mode code: a relay is a line whose shipping address has a ``pickupId``.
-#: the buyer collects at the seller's shop: no carrier label
-SHOP_PICKUP_MODES = frozenset({"ShopPickup", "RIM", "MAG"})
-#: sold as signed delivery ("Recommandé")
-SIGNED_MODES = frozenset({"SHD", "REG"})
-#: sold as express delivery
-EXPRESS_MODES = frozenset({"EHD", "EXP"})
 
 
 class Address(_Api):
@@ -396,19 +379,6 @@ class TrackingEvent(BaseModel):
 # ---------------------------------------------------------------- local state
 
 
-class State(StrEnum):
-    """Order states shown to the operator (``orders --json`` ``state``)."""
-
-    WAITING_ACCEPTANCE = "waiting_acceptance"
-    TO_SHIP = "to_ship"
-    LABEL_PENDING = "label_pending"
-    LABELLED = "labelled"
-    TRACKING_SENT = "tracking_sent"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    NOT_SHIPPABLE = "not_shippable"
-
-
 class Integration(BaseModel):
     """A connected seller (one Seller ID), as kept in the store."""
 
@@ -434,7 +404,7 @@ class Integration(BaseModel):
     origin_country: str | None = None
     #: Sendcloud carrier code running the relay network of this seller's relay orders
     relay_carrier: str = "mondial_relay"
-    #: ordered shipping rules (``cdtui.shipping.ShippingRule`` as dicts)
+    #: ordered shipping rules (``cdtui.orders.shipping.ShippingRule`` as dicts)
     shipping_rules: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     #: start of the last run that completed without error: the next run's watermark
@@ -488,13 +458,6 @@ class LabelInfo(BaseModel):
     def active(self) -> bool:
         """A bought label that has not been (or is not being) cancelled."""
         return self.shipment_id is not None and self.cancel_status not in ("cancelled", "queued")
-
-
-class PushStatus(StrEnum):
-    PENDING = "pending"  # stored, not yet confirmed by the marketplace
-    SENT = "sent"  # confirmed (201, or the order already carries the parcel)
-    FAILED = "failed"  # refused for good by the marketplace; an operator must act
-    DROPPED = "dropped"  # the operator gave up on it
 
 
 class TrackingPush(BaseModel):
@@ -580,115 +543,3 @@ class OrderRecord(BaseModel):
         if connected_at is not None:
             ref += f"-i{connected_at.astimezone(UTC):%Y%m%d%H%M%S}"
         return ref if self.label_generation == 0 else f"{ref}-{self.label_generation}"
-
-
-CANCELLED_LABEL_ATTENTION = (
-    "Order cancelled on the marketplace after its label was bought: cancel the label"
-)
-
-
-_CANCELLED = OrderStatus.CANCELLED.value
-_IN_PREPARATION = OrderStatus.IN_PREPARATION.value
-
-
-def order_state(order: Order) -> State:
-    """The state of an order from the marketplace's side alone: what an order cdtui has
-    not started on (no claim, label or tracking) shows. ``derive_state`` builds on it.
-
-    Cancelled: the order, or every one of its lines. To ship (the ``api/octopia.md``
-    rule): in preparation, with a line the merchant ships itself that is in
-    preparation, and no parcel yet on the merchant's lines (a warehouse's parcels do not
-    count). The lines are walked once, with plain strings: an import runs this for
-    every order it fetches.
-    """
-    status = order.status
-    if status == _CANCELLED:
-        return State.CANCELLED
-    lines = order.lines
-    all_cancelled, ready, parcel = bool(lines), False, False
-    for ln in lines:
-        line_status = ln.status
-        if line_status != _CANCELLED:
-            all_cancelled = False
-        if ln.merchant_ships:
-            # a shop pickup is handed over at the counter: nothing to ship
-            ready = ready or (
-                line_status == _IN_PREPARATION and ln.delivery.mode not in SHOP_PICKUP_MODES
-            )
-            parcel = parcel or any(p.parcel_number for p in ln.parcels)
-    if all_cancelled:
-        return State.CANCELLED
-    if status == OrderStatus.DELIVERED:
-        return State.DELIVERED
-    if status == OrderStatus.WAITING_ACCEPTANCE:
-        return State.WAITING_ACCEPTANCE
-    if status == _IN_PREPARATION and ready and not parcel:
-        return State.TO_SHIP
-    return State.NOT_SHIPPABLE
-
-
-SHOP_PICKUP_ATTENTION = "Collected at the seller's shop: no carrier label"
-TRACKING_NOT_SENT = "Tracking not yet on the marketplace"
-
-
-def marketplace_attention(order: Order, state: State) -> str | None:
-    """What the operator must know about an order nothing was done to yet: a shop
-    pickup (no label), lines with a cancellation request (never shipped silently)."""
-    if state == State.TO_SHIP:
-        asked = order.cancel_request_lines
-        if asked:
-            ids = ", ".join(ln.order_line_id for ln in asked)
-            return (
-                f"Cancellation requested on line {ids}: shipped without it unless you "
-                "include it (only when the customer asked)"
-            )
-    elif (
-        state == State.NOT_SHIPPABLE
-        and order.status == _IN_PREPARATION
-        and any(
-            ln.merchant_ships and ln.status == _IN_PREPARATION and ln.shop_pickup
-            for ln in order.lines
-        )
-    ):
-        return SHOP_PICKUP_ATTENTION
-    return None
-
-
-def tracking_attention(rec: OrderRecord) -> str | None:
-    """A tracking update the marketplace has not accepted yet, whatever the state."""
-    push = rec.push
-    if push is None or push.status not in (PushStatus.PENDING, PushStatus.FAILED):
-        return None
-    if push.status == PushStatus.FAILED:
-        return f"{TRACKING_NOT_SENT}: refused by Octopia: {push.last_error or 'no reason given'}"
-    return f"{TRACKING_NOT_SENT}: {push.last_error or 'waiting to be sent'}"
-
-
-def derive_state(rec: OrderRecord) -> tuple[State, str | None]:
-    """The operator-facing state and attention text of a record.
-
-    Pure function of the record: the store calls it after every change so that the
-    stored ``state`` is always consistent with the marketplace document and the label.
-    No state hides a tracking update the marketplace has not accepted: delivered or
-    labelled, such an order carries its attention text.
-    """
-    market = order_state(rec.order)
-    has_label = rec.label is not None and rec.label.active
-    if market == State.CANCELLED:
-        return State.CANCELLED, CANCELLED_LABEL_ATTENTION if has_label else None
-    if rec.claim is not None and not has_label:
-        return State.LABEL_PENDING, None
-    if market == State.DELIVERED or rec.delivered:
-        return State.DELIVERED, tracking_attention(rec)
-    if has_label:
-        if rec.push is not None and rec.push.status == PushStatus.SENT:
-            return State.TRACKING_SENT, None
-        return State.LABELLED, tracking_attention(rec)
-    if market != State.NOT_SHIPPABLE:  # waiting for acceptance, or to ship
-        return market, marketplace_attention(rec.order, market)
-    if rec.label is not None and rec.push is not None and rec.push.status == PushStatus.SENT:
-        return State.NOT_SHIPPABLE, (
-            f"Label cancelled after its tracking was sent: the marketplace still shows "
-            f"parcel {rec.push.parcel_number}"
-        )
-    return State.NOT_SHIPPABLE, marketplace_attention(rec.order, market)

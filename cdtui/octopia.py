@@ -40,7 +40,8 @@ from cdtui.http import (
     raise_for_api,
     request,
 )
-from cdtui.models import Carrier, Order, OrderStatus, SellerProfile, Subscription, iso
+from cdtui.models import Carrier, Order, SellerProfile, Subscription, iso
+from cdtui.orders.states import OrderStatus
 from cdtui.text import add_secrets
 
 API = "Octopia"

@@ -69,18 +69,14 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from cdtui.errors import NotFoundLocally, StoreError, UsageError
-from cdtui.models import (
-    Integration,
-    Order,
-    OrderRecord,
+from cdtui.models import Integration, Order, OrderRecord, iso, utcnow
+from cdtui.orders.states import (
     OrderStatus,
     PushStatus,
     State,
     derive_state,
-    iso,
     marketplace_attention,
     order_state,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)

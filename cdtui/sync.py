@@ -35,7 +35,8 @@ from cdtui.errors import (
     TimedOut,
     Unavailable,
 )
-from cdtui.models import Integration, OrderRecord, PushStatus, State
+from cdtui.models import Integration, OrderRecord
+from cdtui.orders.states import PushStatus, State
 from cdtui.store import PreparedOrder, gc_paused
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from cdtui.errors import (
     Unavailable,
     UsageError,
 )
-from cdtui.models import State, order_state
 from cdtui.octopia import OctopiaClient, ShippedElsewhere
+from cdtui.orders.states import State, order_state
 
 ORDERS = f"{OCTOPIA_URL}/orders"
 

@@ -23,7 +23,7 @@ from cdtui.labels import (
     write_file_atomically,
 )
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
-from cdtui.shipping import build_announce_payload, house_number, label_weight, parse_weight
+from cdtui.orders.shipping import build_announce_payload, house_number, label_weight, parse_weight
 from cdtui.sync import import_window
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -15,10 +15,11 @@ from enginekit import Clock, read_file
 from cdtui.engine import Engine
 from cdtui.errors import AnnouncementFailed, CdtuiError, ConfigError, UsageError
 from cdtui.labels import HOST
-from cdtui.models import Carrier, LabelClaim, OrderRecord, PushStatus, State
+from cdtui.models import Carrier, LabelClaim, OrderRecord
+from cdtui.orders.shipping import build_announce_payload, order_need
+from cdtui.orders.states import PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.shipping import build_announce_payload, order_need
 
 
 def _posts(server: SandboxServer, order_id: str) -> list[object]:

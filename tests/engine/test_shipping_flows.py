@@ -10,7 +10,7 @@ from enginekit import Clock, read_file
 
 from cdtui.engine import AddressOverride, Engine
 from cdtui.errors import UsageError
-from cdtui.models import PushStatus, State
+from cdtui.orders.states import PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.sandbox.world import ShipmentRec
@@ -341,7 +341,7 @@ async def test_a_reference_held_by_a_cancelled_shipment_is_never_adopted(
     taken = rec.external_reference_id(integ.created_at)
     plan = await shop.label_plan(order_id)
     assert plan.choice is not None and plan.address is not None
-    from cdtui.shipping import build_announce_payload
+    from cdtui.orders.shipping import build_announce_payload
 
     stale = await shop.sendcloud.announce(
         build_announce_payload(

@@ -9,7 +9,8 @@ from datetime import timedelta
 from enginekit import Clock
 
 from cdtui.engine import Engine
-from cdtui.models import OrderRecord, PushStatus
+from cdtui.models import OrderRecord
+from cdtui.orders.states import PushStatus
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 

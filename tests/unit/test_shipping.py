@@ -1,4 +1,4 @@
-"""Which label an order gets (``cdtui.shipping``): needs, verdicts, rules, customs."""
+"""Which label an order gets (``cdtui.orders.shipping``): needs, verdicts, rules, customs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import Integration, Order, OrderRecord, ShippingOption
-from cdtui.shipping import (
+from cdtui.orders.shipping import (
     AddressOverride,
     Need,
     build_announce_payload,

@@ -7,16 +7,11 @@ from typing import Any
 
 import pytest
 
-from cdtui.models import (
+from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
+from cdtui.orders.states import (
     CANCELLED_LABEL_ATTENTION,
-    LabelClaim,
-    LabelInfo,
-    Order,
-    OrderRecord,
     PushStatus,
     State,
-    TrackingEvent,
-    TrackingPush,
     derive_state,
     order_state,
 )

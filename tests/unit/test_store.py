@@ -13,16 +13,8 @@ import pytest
 
 import cdtui.store as store_mod
 from cdtui.errors import NotFoundLocally, StoreError, UsageError
-from cdtui.models import (
-    CANCELLED_LABEL_ATTENTION,
-    LabelClaim,
-    LabelInfo,
-    Order,
-    OrderRecord,
-    PushStatus,
-    State,
-    TrackingPush,
-)
+from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingPush
+from cdtui.orders.states import CANCELLED_LABEL_ATTENTION, PushStatus, State
 from cdtui.store import SCHEMA_VERSION, Store, atomic_write, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cdtui.errors import StoreError
-from cdtui.models import LabelClaim, Order, OrderRecord, State
+from cdtui.models import LabelClaim, Order, OrderRecord
+from cdtui.orders.states import State
 from cdtui.store import Store
 
 ctx = multiprocessing.get_context("fork")

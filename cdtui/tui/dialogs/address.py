@@ -19,7 +19,7 @@ from textual.widgets import Input
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
-from cdtui.shipping import AddressOverride, house_number
+from cdtui.orders.shipping import AddressOverride, house_number
 from cdtui.tui.widgets.plain import Label, Static
 
 #: (field, label, maximum length) in the order the form shows them

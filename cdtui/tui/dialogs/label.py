@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, ShippingOption
-from cdtui.shipping import AddressOverride, Verdict
+from cdtui.orders.shipping import AddressOverride, Verdict
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.address import FIELD_NAMES, AddressDialog, corrected, order_address
 from cdtui.tui.widgets.plain import Label, Static, add_row

@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
 from cdtui.models import OrderRecord, State
-from cdtui.shipping import order_need
+from cdtui.orders.shipping import order_need
 from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Static, add_row
 
@@ -35,7 +35,10 @@ def can_accept(rec: OrderRecord) -> bool:
 
 
 def order_details(rec: OrderRecord, now: datetime) -> Group:
-    """The detail view as Rich renderables (also used by tests and screenshots)."""
+    """The detail view as Rich renderables (also used by tests and screenshots).
+
+    Every field is API data: a string cell goes through ``add_row`` (one line, controls
+    visible, no markup), a styled one is built with ``fmt.text``."""
     order = rec.order
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold", no_wrap=True)
@@ -44,9 +47,9 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     due_style = {fmt.Due.OVERDUE: "bold red", fmt.Due.TODAY: "bold yellow"}.get(due, "")
     add_row(head, "State", Text(fmt.state_label(rec), style="bold"))
     if rec.attention:
-        add_row(head, "Attention", Text(rec.attention, style="bold red"))
+        add_row(head, "Attention", fmt.text(rec.attention, "bold red"))
     if rec.error:
-        add_row(head, "Last error", Text(rec.error, style="red"))
+        add_row(head, "Last error", fmt.text(rec.error, "red"))
     add_row(head, "Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
     add_row(head, "Delivery", order_need(rec).describe())
     add_row(head, "Order id", rec.order_id)
@@ -77,7 +80,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
             ln.offer.product_title or "",
             ln.sku or "",
             ln.delivery.mode or "",
-            Text(status, style="bold red" if ln.status == "CancelRequest" else ""),
+            fmt.text(status, "bold red" if ln.status == "CancelRequest" else ""),
             fmt.money(ln.selling_price.unit_sales_price, order.currency_code),
         )
 
@@ -107,19 +110,19 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
             add_row(
                 label,
                 "Address",
-                Text(
+                fmt.text(
                     f"corrected for this label (never sent to the marketplace) — {corrected}",
-                    style="yellow",
+                    "yellow",
                 ),
             )
         if info.included_cancel_requests:
             add_row(
                 label,
                 "Included",
-                Text(
+                fmt.text(
                     "lines with a cancellation request: "
                     + ", ".join(info.included_cancel_requests),
-                    style="yellow",
+                    "yellow",
                 ),
             )
         if info.label_path:
@@ -177,7 +180,7 @@ class OrderDetailDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog detail"):
-            yield Static(f"Order {self._record.reference}", classes="dialog-title")
+            yield Static(f"Order {fmt.safe(self._record.reference)}", classes="dialog-title")
             with VerticalScroll(id="detail-body"):
                 yield Static(order_details(self._record, self._now))
             yield Static(self._hint(), classes="dialog-hint")

@@ -30,15 +30,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from cdtui.errors import CdtuiError, UsageError
-from cdtui.models import (
-    EXPRESS_MODES,
-    SIGNED_MODES,
-    Address,
-    Integration,
-    OrderLine,
-    OrderRecord,
-    ShippingOption,
-)
+from cdtui.models import Address, Integration, OrderLine, OrderRecord, ShippingOption
+from cdtui.orders.states import EXPRESS_MODES, SIGNED_MODES
 
 MAX_WEIGHT_KG = Decimal(1000)
 #: EU member states: no customs between them (api/sendcloud.md)
