@@ -40,7 +40,8 @@ from cdtui.config import (
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, iso
-from cdtui.orders.shipping import AddressOverride, order_need, parse_weight, rules_of
+from cdtui.orders.rules import parse_weight
+from cdtui.orders.shipping import AddressOverride, order_need, rules_of
 from cdtui.orders.states import State
 from cdtui.text import printable
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cdtui.config import Settings
 from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
@@ -29,15 +28,19 @@ from cdtui.models import (
     utcnow,
 )
 from cdtui.octopia import OctopiaClient
-from cdtui.orders.shipping import (
-    AddressOverride,
+from cdtui.orders.rules import (
+    Channels,
+    check_carrier_code,
+    check_name,
+    check_seller_id,
+    check_sku,
     clean_country,
     clean_hs_code,
-    label_weight,
-    lines_to_ship,
-    parse_rule,
+    name_key,
+    parse_channels,
     parse_weight,
 )
+from cdtui.orders.shipping import AddressOverride, label_weight, lines_to_ship, parse_rule
 from cdtui.orders.states import PushStatus, State, derive_state
 from cdtui.sendcloud import SendcloudClient
 from cdtui.store import Store
@@ -51,7 +54,6 @@ __all__ = [
     "LabelPlan",
     "SyncProgress",
     "SyncReport",
-    "parse_channels",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,46 +65,7 @@ DELEGATION_STEPS = (
     '"I am using a feed aggregator" → "My aggregator only needs my SellerID" → '
     "select the aggregator → grant access"
 )
-_SELLER_ID = re.compile(r"^\d{1,20}$")
-_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
-Channels = list[str] | Literal["all"]
-
-
-def parse_channels(value: str | list[str] | None) -> Channels:
-    """``"all"`` or a list of channel ids from ``all`` / ``ID,ID`` / a list."""
-    if value is None:
-        return "all"
-    items = value.split(",") if isinstance(value, str) else list(value)
-    items = [i.strip() for i in items if i and i.strip()]
-    if not items:
-        raise UsageError('Give the sales channels as "all" or a list of channel ids (ID,ID).')
-    if len(items) == 1 and items[0].casefold() == "all":
-        return "all"
-    if any(i.casefold() == "all" for i in items):
-        raise UsageError('"all" cannot be combined with channel ids.')
-    bad = [i for i in items if not _CHANNEL_ID.match(i)]
-    if bad:
-        raise UsageError(f"{bad[0]!r} is not a sales channel id.")
-    return list(dict.fromkeys(items))
-
-
-def _check_seller_id(seller_id: str) -> str:
-    seller_id = (seller_id or "").strip()
-    if not _SELLER_ID.match(seller_id):
-        raise UsageError(
-            "The Seller ID is made of digits only (Octopia account → Settings, top right)."
-        )
-    return seller_id
-
-
-def _check_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise UsageError("An integration needs a name.")
-    if len(name) > 80:
-        raise UsageError("The integration name is longer than 80 characters.")
-    return name
 
 
 def _merge_table(
@@ -113,18 +76,12 @@ def _merge_table(
     """A SKU table with ``changes`` merged in (an empty value removes the SKU)."""
     table = dict(current)
     for sku, value in changes.items():
-        sku = sku.strip()
-        if not sku or len(sku) > 200:
-            raise UsageError(f"{sku!r} is not a SKU.")
+        sku = check_sku(sku)
         if value is None or not value.strip():
             table.pop(sku, None)
         else:
             table[sku] = clean(value)
     return table
-
-
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 class Engine:
@@ -213,7 +170,7 @@ class Engine:
 
     async def seller_channels(self, seller_id: str) -> list[Subscription]:
         """The seller's active sales-channel subscriptions."""
-        seller_id = _check_seller_id(seller_id)
+        seller_id = check_seller_id(seller_id)
         try:
             subs = await self.octopia.subscriptions(seller_id)
         except DelegationMissing:
@@ -249,8 +206,8 @@ class Engine:
         channels: Channels | str = "all",
     ) -> Integration:
         """Check the delegation, the login and the channels, then save the integration."""
-        name = _check_name(name)
-        seller_id = _check_seller_id(seller_id)
+        name = check_name(name)
+        seller_id = check_seller_id(seller_id)
         login = (login or "").strip()
         if not login:
             raise UsageError("The login is required (the seller-portal login).")
@@ -289,7 +246,7 @@ class Engine:
         for other in self.store.integrations():
             if other.id == exclude:
                 continue
-            if _name_key(other.name) == _name_key(name):
+            if name_key(other.name) == name_key(name):
                 raise UsageError(f"An integration named {other.name!r} already exists.")
             if seller_id is not None and other.seller_id == seller_id:
                 raise UsageError(
@@ -323,7 +280,7 @@ class Engine:
         current = self.store.integration(integration_id)
         changes: dict[str, Any] = {}
         if name is not None:
-            name = _check_name(name)
+            name = check_name(name)
             self._check_unique(name=name, seller_id=None, exclude=current.id)
             changes["name"] = name
         if channels is not None:
@@ -340,9 +297,7 @@ class Engine:
         if sku_weights is not None:
             table = dict(current.sku_weights)
             for sku, weight in sku_weights.items():
-                sku = sku.strip()
-                if not sku or len(sku) > 200:
-                    raise UsageError(f"{sku!r} is not a SKU.")
+                sku = check_sku(sku)
                 if weight is None or (isinstance(weight, str) and not weight.strip()):
                     table.pop(sku, None)
                 else:
@@ -363,12 +318,7 @@ class Engine:
             code = origin_country.strip()
             changes["origin_country"] = clean_country(code, "origin country") if code else None
         if relay_carrier is not None:
-            carrier = relay_carrier.strip().lower()
-            if not re.fullmatch(r"[a-z0-9_.-]{1,64}", carrier):
-                raise UsageError(
-                    f"{relay_carrier!r} is not a Sendcloud carrier code (e.g. mondial_relay)."
-                )
-            changes["relay_carrier"] = carrier
+            changes["relay_carrier"] = check_carrier_code(relay_carrier)
         if rules is not None or clear_rules:
             kept = [] if clear_rules else list(current.shipping_rules)
             new_rules = [parse_rule(text) for text in rules or []]

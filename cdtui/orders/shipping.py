@@ -24,16 +24,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import Address, Integration, OrderLine, OrderRecord, ShippingOption
+from cdtui.orders.rules import parse_weight
 from cdtui.orders.states import EXPRESS_MODES, SIGNED_MODES
 
-MAX_WEIGHT_KG = Decimal(1000)
 #: EU member states: no customs between them (api/sendcloud.md)
 EU_COUNTRIES = frozenset(
     {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
@@ -47,22 +47,12 @@ EXPRESS_DEADLINES = frozenset({"nextday", "next_day", "sameday", "same_day", "ex
 #: Sendcloud's ``customs_information`` values for a marketplace sale to a consumer
 EXPORT_REASON = "commercial_goods"
 EXPORT_TYPE = "private"
-_HS_CODE = re.compile(r"^\d{6,10}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 # ---------------------------------------------------------------- weight
 
 
-def parse_weight(value: str | Decimal | float) -> Decimal:
-    """A weight in kg from user input: positive, at most 1000, three decimals."""
-    try:
-        weight = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise UsageError(f"The weight {str(value)!r} is not a number of kilograms.") from None
-    if not weight.is_finite() or weight <= 0 or weight > MAX_WEIGHT_KG:
-        raise UsageError(f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.")
-    return weight.quantize(Decimal("0.001"))
 
 
 def lines_to_ship(rec: OrderRecord, *, include_cancel_requests: bool = False) -> list[OrderLine]:
@@ -575,21 +565,6 @@ def needs_customs(from_country: str, to_country: str, to_postal_code: str | None
     if src == dst:
         return False
     return not (src in EU_COUNTRIES | {"MC"} and dst in EU_COUNTRIES | {"MC"})
-
-
-def clean_hs_code(value: str) -> str:
-    """An HS code from user input: digits (dots and spaces dropped), 6 to 10 of them."""
-    code = re.sub(r"[\s.]", "", value)
-    if not _HS_CODE.match(code):
-        raise UsageError(f"{value!r} is not an HS code (6 to 10 digits, e.g. 851830).")
-    return code
-
-
-def clean_country(value: str, what: str = "country") -> str:
-    code = value.strip().upper()
-    if not _COUNTRY.match(code):
-        raise UsageError(f"{value!r} is not a two-letter {what} code (e.g. FR).")
-    return code
 
 
 def _money(value: Decimal | None, currency: str) -> dict[str, str] | None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from cdtui import logging_setup
-from cdtui.engine import parse_channels
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.labels import (
     ABANDONED,
@@ -23,7 +22,8 @@ from cdtui.labels import (
     write_file_atomically,
 )
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
-from cdtui.orders.shipping import build_announce_payload, house_number, label_weight, parse_weight
+from cdtui.orders.rules import parse_channels, parse_weight
+from cdtui.orders.shipping import build_announce_payload, house_number, label_weight
 from cdtui.sync import import_window
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

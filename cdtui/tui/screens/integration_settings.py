@@ -16,7 +16,8 @@ from textual.widgets import Button, Footer, Input, TextArea
 
 from cdtui.errors import CdtuiError, NotFoundLocally, UsageError
 from cdtui.models import Integration
-from cdtui.orders.shipping import clean_country, clean_hs_code, parse_rule, rules_of
+from cdtui.orders.rules import clean_country, clean_hs_code
+from cdtui.orders.shipping import parse_rule, rules_of
 from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
 from cdtui.tui.dialogs.label import parse_weight
 from cdtui.tui.messages import IntegrationsChanged

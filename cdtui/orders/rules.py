@@ -1,0 +1,110 @@
+"""The rules every input follows, wherever it is typed: the forms, the command line and
+the engine call these same functions, so a value one accepts the others accept.
+
+Each returns the cleaned value or raises ``UsageError`` with a message that says what is
+expected; none has side effects.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from cdtui.errors import UsageError
+
+#: at most this many kilograms in one parcel
+MAX_WEIGHT_KG = Decimal(1000)
+#: at most this many characters in an integration name
+NAME_MAX = 80
+_SELLER_ID = re.compile(r"^\d{1,20}$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_HS_CODE = re.compile(r"^\d{6,10}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CARRIER = re.compile(r"^[a-z0-9_.-]{1,64}$")
+
+Channels = list[str] | Literal["all"]
+
+
+def check_name(name: str) -> str:
+    """An integration name: spaces collapsed, not empty, at most ``NAME_MAX``."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise UsageError("An integration needs a name.")
+    if len(name) > NAME_MAX:
+        raise UsageError(f"The integration name is longer than {NAME_MAX} characters.")
+    return name
+
+
+def name_key(name: str) -> str:
+    """How names compare for uniqueness: spacing and case ignored."""
+    return " ".join(name.split()).casefold()
+
+
+def check_seller_id(seller_id: str) -> str:
+    """An Octopia Seller ID: digits only."""
+    seller_id = (seller_id or "").strip()
+    if not _SELLER_ID.match(seller_id):
+        raise UsageError(
+            "The Seller ID is made of digits only (Octopia account → Settings, top right)."
+        )
+    return seller_id
+
+
+def parse_channels(value: str | list[str] | None) -> Channels:
+    """``"all"`` or a list of channel ids from ``all`` / ``ID,ID`` / a list."""
+    if value is None:
+        return "all"
+    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [i.strip() for i in items if i and i.strip()]
+    if not items:
+        raise UsageError('Give the sales channels as "all" or a list of channel ids (ID,ID).')
+    if len(items) == 1 and items[0].casefold() == "all":
+        return "all"
+    if any(i.casefold() == "all" for i in items):
+        raise UsageError('"all" cannot be combined with channel ids.')
+    bad = [i for i in items if not _CHANNEL_ID.match(i)]
+    if bad:
+        raise UsageError(f"{bad[0]!r} is not a sales channel id.")
+    return list(dict.fromkeys(items))
+
+
+def parse_weight(value: str | Decimal | float) -> Decimal:
+    """A weight in kg from user input: positive, at most 1000, three decimals."""
+    try:
+        weight = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise UsageError(f"The weight {str(value)!r} is not a number of kilograms.") from None
+    if not weight.is_finite() or weight <= 0 or weight > MAX_WEIGHT_KG:
+        raise UsageError(f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.")
+    return weight.quantize(Decimal("0.001"))
+
+
+def clean_hs_code(value: str) -> str:
+    """An HS code from user input: digits (dots and spaces dropped), 6 to 10 of them."""
+    code = re.sub(r"[\s.]", "", value)
+    if not _HS_CODE.match(code):
+        raise UsageError(f"{value!r} is not an HS code (6 to 10 digits, e.g. 851830).")
+    return code
+
+
+def clean_country(value: str, what: str = "country") -> str:
+    code = value.strip().upper()
+    if not _COUNTRY.match(code):
+        raise UsageError(f"{value!r} is not a two-letter {what} code (e.g. FR).")
+    return code
+
+
+def check_carrier_code(value: str) -> str:
+    """A Sendcloud carrier code (``mondial_relay``)."""
+    carrier = value.strip().lower()
+    if not _CARRIER.match(carrier):
+        raise UsageError(f"{value!r} is not a Sendcloud carrier code (e.g. mondial_relay).")
+    return carrier
+
+
+def check_sku(value: str) -> str:
+    sku = value.strip()
+    if not sku or len(sku) > 200:
+        raise UsageError(f"{value!r} is not a SKU.")
+    return sku
