@@ -181,7 +181,8 @@ def measure(processes: int, each: int) -> dict[str, Any]:
 
 def rows_of(m: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     n = m["processes"]
-    too_many = m["client_429"] + m["server_429"]
+    # the same 429 is seen by a client and counted by the sandbox: either side, not both
+    too_many = max(m["client_429"], m["server_429"])
     capped = m["max_second"] <= PER_SECOND and m["max_minute"] <= WRITE_LIMIT_PER_MIN
     rate = m["first_minute"] / WRITE_LIMIT_PER_MIN
     busiest = f"busiest second {m['max_second']}, busiest minute {m['max_minute']}"
