@@ -14,15 +14,18 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.segment import Segment
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -66,6 +69,29 @@ PHASES = {
     "refresh": "refreshing tracking",
     "done": "finishing",
 }
+
+
+class NoControls(LineFilter):
+    """The last line of defence: no control character a widget paints reaches the
+    terminal, where ``ESC]52`` would write the clipboard and ``ESC]0`` the title.
+
+    cdtui's own text is already printable (``format.safe``, ``widgets.plain``); this
+    catches what slips past, Textual's own widgets included. It removes the characters
+    rather than escaping them: Rich gave them no width, so the line keeps its layout."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(s.control or s.text.isprintable() for s in segments):
+            return segments
+        return [s if s.control else s._replace(text=_without_controls(s.text)) for s in segments]
+
+
+def _without_controls(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c for c in text if c.isprintable() or fmt.safe(c) == c)
+
+
+NO_CONTROLS = NoControls()
 
 
 class CdtuiApp(App[int]):
@@ -118,8 +144,19 @@ class CdtuiApp(App[int]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Toasts show API details and user input verbatim: no markup unless asked."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Toasts show API details and user input verbatim: no markup unless asked, and
+        control characters as visible escapes."""
+        super().notify(
+            fmt.safe_lines(message),
+            title=fmt.safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the last line of defence against terminal escapes."""
+        return [*super().get_line_filters(), NO_CONTROLS]
 
     def on_mount(self) -> None:
         if self._quit_on_signals:  # SIGHUP does not exist on Windows
@@ -373,6 +410,7 @@ class CdtuiApp(App[int]):
         for integ in self.integrations():
             if integ.id == progress.integration_id:
                 name = integ.name
+        name = fmt.safe(name)
         phase = PHASES.get(progress.phase, progress.phase)
         count = f" {progress.done}" + (f"/{progress.total}" if progress.total else "")
         self.post_message(SyncProgressed(f"{name}: {phase}{count}", progress.done, progress.total))
@@ -527,7 +565,7 @@ class CdtuiApp(App[int]):
             self.notify(exc.message, severity="error")
             return
         body = (
-            f"Disconnect “{integ.name}” (seller {integ.seller_id})?\n"
+            f"Disconnect “{fmt.safe(integ.name)}” (seller {fmt.safe(integ.seller_id)})?\n"
             f"Its {orders} order(s) will be removed from cdtui; nothing changes on "
             "the marketplace or in Sendcloud, and label files stay on disk."
         )
@@ -553,7 +591,7 @@ class CdtuiApp(App[int]):
                 self.notify(exc.message, severity="error")
                 return
             self.notify(
-                f"{integ.name} disconnected; {removed} order(s) removed.",
+                f"{fmt.safe(integ.name)} disconnected; {removed} order(s) removed.",
                 title="Integration disconnected",
             )
             self.show_inbox()
@@ -588,9 +626,9 @@ def _runner(node: object, action: str) -> Callable[[], object]:
 
 
 def _label_text(outcome: LabelOutcome) -> str:
-    text = f"{outcome.carrier or ''} {outcome.tracking_number or ''}".strip()
+    text = f"{fmt.safe(outcome.carrier)} {fmt.safe(outcome.tracking_number)}".strip()
     if outcome.relay_point:
-        text += f" to relay point {outcome.relay_point}"
+        text += f" to relay point {fmt.safe(outcome.relay_point)}"
     if outcome.customs_path:
         text += "; customs declaration saved beside the label"
     if outcome.tracking_sent:

@@ -2,6 +2,12 @@
 
 Pure functions (no Textual): the inbox builds 10,000 rows with them, so they stay cheap.
 Times are shown in the machine's local time zone.
+
+API data is untrusted: a reference, a name or an error can carry terminal escapes, a
+newline or Rich markup. ``safe`` is how an API or store string becomes screen text
+(controls shown as ``\\x1b``-style escapes, on one line); every helper here that returns
+API data returns it through ``safe``. Screen text is never Rich markup either: it goes
+into a ``rich.text.Text`` or a ``widgets.plain`` widget, never into a markup string.
 """
 
 from __future__ import annotations
@@ -10,10 +16,60 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 from cdtui.models import Address, OrderRecord, State
+from cdtui.text import printable
 
 if TYPE_CHECKING:
     from cdtui.store import OrderRow
+
+
+def safe(value: object) -> str:
+    """API or store text as the screen shows it: one line, every control character a
+    visible escape (``cdtui.text.printable``). Already printable text is returned as is
+    (the inbox passes 10,000 rows' cells through here)."""
+    text = "" if value is None else str(value)
+    return text if text.isprintable() else printable(text)
+
+
+def safe_lines(value: object) -> str:
+    """``safe`` for a view that shows several lines: line breaks are kept."""
+    return printable(value, lines=True)
+
+
+def text(value: object, style: str = "") -> Text:
+    """A ``Text`` of ``safe(value)``: styled, never read as markup."""
+    return Text(safe(value), style=style)
+
+
+def safe_text(content: Text) -> Text:
+    """``content`` with its control characters visible (line breaks kept), each escape
+    keeping the style of the character it shows. Printable text is returned as is."""
+    plain = content.plain
+    if all(line.isprintable() for line in plain.split("\n")):
+        return content
+    escaped = [index for index, char in enumerate(plain) if _needs_escape(char)]
+    cuts = sorted({cut for index in escaped for cut in (index, index + 1)})
+    result = Text(
+        justify=content.justify,
+        overflow=content.overflow,
+        no_wrap=content.no_wrap,
+        end=content.end,
+    )
+    for part in content.divide(cuts):
+        if len(part) == 1 and _needs_escape(part.plain):
+            shown = Text(safe_lines(part.plain), style=part.style)
+            for span in part.spans:
+                shown.stylize(span.style, 0, len(shown))
+            part = shown
+        result.append_text(part)
+    return result
+
+
+def _needs_escape(char: str) -> bool:
+    return char != "\n" and safe_lines(char) != char
+
 
 STATE_LABELS: dict[State, str] = {
     State.WAITING_ACCEPTANCE: "to accept",
@@ -31,7 +87,7 @@ def state_label(rec: OrderRecord | OrderRow) -> str:
     """The state word of an order as the operator reads it; a label error wins."""
     if rec.error and rec.state in (State.TO_SHIP, State.LABEL_PENDING):
         return "error"
-    return STATE_LABELS.get(rec.state, str(rec.state))
+    return STATE_LABELS.get(rec.state) or safe(rec.state)
 
 
 def local(dt: datetime) -> datetime:
@@ -145,13 +201,13 @@ def ship_by(due_at: datetime | None, now: datetime, *, open_: bool) -> tuple[str
 
 def destination_parts(country: str | None, postal_code: str | None, city: str | None) -> str:
     """``FR 75002 Paris`` from its parts."""
-    return " ".join(p for p in (country, postal_code, city) if p)
+    return safe(" ".join(p for p in (country, postal_code, city) if p))
 
 
 def customer(address: Address | None) -> str:
     if address is None:
         return ""
-    return address.name or address.company_name or ""
+    return safe(address.name or address.company_name or "")
 
 
 def destination(address: Address | None) -> str:
@@ -177,13 +233,13 @@ def address_lines(address: Address | None) -> list[str]:
         lines.append(relay_point(address.pickup_id, address.pickup_name))
     if address.phone:
         lines.append(address.phone)
-    return [ln.strip() for ln in lines if ln and ln.strip()]
+    return [safe(ln.strip()) for ln in lines if ln and ln.strip()]
 
 
 def relay_point(point_id: str | None, name: str | None) -> str:
     """``Relay point 020547 (Tabac de la Gare)``."""
-    text = f"Relay point {point_id or '(no id)'}"
-    return f"{text} ({name})" if name else text
+    point = f"Relay point {safe(point_id) or '(no id)'}"
+    return f"{point} ({safe(name)})" if name else point
 
 
 def items(rec: OrderRecord) -> str:
@@ -198,7 +254,7 @@ def items_summary(lines: int, quantity: int, title: str | None) -> str:
     if not lines:
         return ""
     if lines == 1:
-        return f"{quantity}× {title or 'item'}"
+        return f"{quantity}× {safe(title) or 'item'}"
     return f"{quantity} items ({lines} lines)"
 
 
@@ -206,7 +262,7 @@ def money(value: Decimal | None, currency: str | None = "EUR") -> str:
     if value is None:
         return ""
     symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(currency or "", currency or "")
-    return f"{value:,.2f} {symbol}".strip()
+    return safe(f"{value:,.2f} {symbol}".strip())
 
 
 def weight(value: Decimal | None) -> str:
@@ -217,4 +273,4 @@ def channel_name(rec: OrderRecord) -> str:
     channel = rec.order.sales_channel
     if channel is None:
         return ""
-    return channel.name or channel.id
+    return safe(channel.name or channel.id)

@@ -20,6 +20,7 @@ from textual.widgets import Input
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
 from cdtui.orders.shipping import AddressOverride, house_number
+from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Label, Static
 
 #: (field, label, maximum length) in the order the form shows them
@@ -106,9 +107,12 @@ class AddressDialog(ModalScreen[AddressOverride | None]):
         current: Mapping[str, str],
     ) -> None:
         super().__init__()
-        self._reference = reference
-        self._original = dict(original)
-        self._current = dict(current)
+        self._reference = fmt.safe(reference)
+        # The fields show the address as screen text (controls as visible escapes), and
+        # what was typed is compared with that: a field left alone is no correction, and
+        # the label keeps the order's own value.
+        self._original = {name: fmt.safe(value) for name, value in original.items()}
+        self._current = {name: fmt.safe(value) for name, value in current.items()}
         self._line = self._current.get("address_line_1", "")
 
     def compose(self) -> ComposeResult:

@@ -76,13 +76,15 @@ def option_row(verdict: Verdict) -> Table | Group:
     row.add_column(width=10, justify="right", no_wrap=True)
     add_row(
         row,
-        Text(opt.name, style=style),
-        Text(opt.carrier_name or opt.carrier_code or "", style=style),
+        fmt.text(opt.name, style),
+        fmt.text(opt.carrier_name or opt.carrier_code, style),
         Text(fmt.money(opt.price, opt.currency or "EUR") or "no price", style=style),
     )
     if not verdict.excluded:
         return row
-    reason = Text(f"  ✗ {verdict.excluded}", style="dim italic", no_wrap=True, overflow="ellipsis")
+    reason = Text(
+        f"  ✗ {fmt.safe(verdict.excluded)}", style="dim italic", no_wrap=True, overflow="ellipsis"
+    )
     return Group(row, reason)
 
 
@@ -92,11 +94,12 @@ def describe_chooser(chosen_by: str) -> str:
         "cheapest": "cheapest option that serves this order",
         "default option": "the shop's default option",
         "operator": "you",
-    }.get(chosen_by, chosen_by)
+    }.get(chosen_by) or fmt.safe(chosen_by)
 
 
 def address_text(address: dict[str, str] | None) -> str:
-    """``Name, Calle X 12, 3º izq, no. 12, 28001 Madrid ES`` from a ``to_address``."""
+    """``Name, Calle X 12, 3º izq, no. 12, 28001 Madrid ES`` from a ``to_address``
+    (screen text: one line, controls visible)."""
     if not address:
         return ""
     parts = [
@@ -110,7 +113,7 @@ def address_text(address: dict[str, str] | None) -> str:
         " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
         + (f" {address['country_code']}" if address.get("country_code") else "")
     )
-    return ", ".join(p for p in parts if p)
+    return fmt.safe(", ".join(p for p in parts if p))
 
 
 class PlanLoaded(Message):
@@ -187,7 +190,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         rec = self._record
         with Vertical(id="dialog", classes="dialog label"):
             yield Static(
-                f"Label for order {rec.reference} · {fmt.channel_name(rec)}",
+                f"Label for order {fmt.safe(rec.reference)} · {fmt.channel_name(rec)}",
                 classes="dialog-title",
             )
             yield Static("", id="label-to")
@@ -261,7 +264,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         if message.plan is None:
             self._plan = None
             listing.clear_options()
-            status.update(f"Could not plan the label: {message.error}")
+            status.update(f"Could not plan the label: {fmt.safe(message.error)}")
             status.set_classes("error")
             self.query_one("#label-choice", Static).update("")
             self.query_one("#label-problem", Static).update("")
@@ -354,7 +357,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         if plan is None:
             need.update(Text.assemble(("Needs: ", "bold"), ("reading…", "dim")))
         else:
-            parts = Text.assemble(("Needs: ", "bold"), plan.need.describe())
+            parts = Text.assemble(("Needs: ", "bold"), fmt.safe(plan.need.describe()))
             if plan.customs:
                 parts.append(" · customs: outside the EU", style="bold yellow")
             need.update(parts)
@@ -366,7 +369,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         cancel.display = bool(asked)
         if asked:
             box = "[x]" if self._include_cancel_requests else "[ ]"
-            lines = ", ".join(asked)
+            lines = fmt.safe(", ".join(asked))
             cancel.update(
                 Text.assemble(
                     ("Cancellation requested on line " + lines + ". ", "bold red"),
@@ -392,7 +395,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         if plan is None:
             line.update("")
             line.display = False
-            problem.update(Text(refusal) if refusal else "")
+            problem.update(fmt.text(refusal) if refusal else "")
             problem.display = bool(refusal)
             return
         text = Text()
@@ -401,22 +404,22 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         if verdict is not None and verdict.excluded:
             style = "bold red" if refused else ""
             text.append("✗ Cannot serve this order: ", style=style or "bold")
-            text.append(verdict.excluded, style=style)
+            text.append(fmt.safe(verdict.excluded), style=style)
         elif choice is not None:
             if verdict is None or verdict.option.code == choice.option.code:
                 text.append("Chosen by: ", style="bold")
                 text.append(describe_chooser(choice.chosen_by))
             else:
                 text.append("Your choice", style="bold")
-                text.append(f" (preselected: {choice.option.name}, by ")
+                text.append(f" (preselected: {fmt.safe(choice.option.name)}, by ")
                 text.append(describe_chooser(choice.chosen_by) + ")")
         for note in choice.notes if choice is not None else []:
-            text.append(f"\nNote: {note}", style="dim")
+            text.append(f"\nNote: {fmt.safe(note)}", style="dim")
         if plan.message and (plan.problem is None or plan.message not in plan.problem):
-            text.append(f"\nSendcloud: {plan.message}", style="dim")
+            text.append(f"\nSendcloud: {fmt.safe(plan.message)}", style="dim")
         line.update(text)
         line.display = bool(text.plain)
-        shown = refusal or plan.problem
+        shown = fmt.safe(refusal or plan.problem)
         if shown and not refusal and plan.customs and plan.customs_items is None:
             shown += f"\n{HS_CODES_HINT}"
         problem.update(Text(shown) if shown else "")
@@ -464,8 +467,8 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         else:
             lines = [ln for ln in rec.order.shippable_lines if ln.status != "CancelRequest"]
         items = "; ".join(
-            f"{ln.quantity}× {ln.offer.product_title or ln.sku or 'item'}"
-            + (f" ({ln.sku})" if ln.sku else "")
+            f"{ln.quantity}× {fmt.safe(ln.offer.product_title or ln.sku) or 'item'}"
+            + (f" ({fmt.safe(ln.sku)})" if ln.sku else "")
             for ln in lines
         )
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -517,7 +520,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             self.replan()
 
         self.app.push_screen(
-            AddressDialog(self._record.reference, self._original, current), answered
+            AddressDialog(fmt.safe(self._record.reference), self._original, current), answered
         )
 
     def action_weight(self) -> None:
@@ -589,7 +592,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             self._dismiss_with(verdict.option, plan.weight)
             return
         # Another option than the plan's: the engine says whether it can be bought.
-        self._show_choice(f"Checking {verdict.option.name}…")
+        self._show_choice(f"Checking {fmt.safe(verdict.option.name)}…")
         self._check_worker(self._generation, verdict.option.code, plan.weight)
 
     @work(exclusive=True, group="label-check", exit_on_error=False)

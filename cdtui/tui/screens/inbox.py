@@ -282,14 +282,14 @@ class InboxScreen(Screen[None]):
     def _channel_name(self, channel_id: str) -> str:
         for r in self._all:
             if r.channel_id == channel_id:
-                return r.cells[1] or channel_id
-        return channel_id
+                return r.cells[1] or fmt.safe(channel_id)
+        return fmt.safe(channel_id)
 
     def _integration_name(self, integration_id: str) -> str:
         for r in self._all:
             if r.integration_id == integration_id:
                 return r.cells[8]
-        return integration_id
+        return fmt.safe(integration_id)
 
     def on_orders_changed(self, _: OrdersChanged) -> None:
         self.reload()
@@ -570,8 +570,8 @@ class InboxScreen(Screen[None]):
         for order_id, reason in summary.failed.items():
             if lines:
                 lines.append("\n")
-            lines.append(f"{refs.get(order_id, order_id)}: ", style="bold")
-            lines.append(reason, style="red")
+            lines.append(f"{refs.get(order_id) or fmt.safe(order_id)}: ", style="bold")
+            lines.append(fmt.safe(reason), style="red")
         self.query_one("#run-results", Static).update(lines)
         self.table.selected -= set(summary.ok)
         self.reload()
@@ -583,9 +583,10 @@ class InboxScreen(Screen[None]):
         rec = self._record(row.order_id) if row else None
         if rec is None or rec.label is None:
             return
+        reference = fmt.safe(rec.reference)
         body = (
-            f"Cancel the Sendcloud label of order {rec.reference} "
-            f"({rec.label.carrier_name or ''} {rec.label.tracking_number or ''})? "
+            f"Cancel the Sendcloud label of order {reference} "
+            f"({fmt.safe(rec.label.carrier_name)} {fmt.safe(rec.label.tracking_number)})? "
             "The marketplace order itself is not touched."
         )
 
@@ -593,7 +594,7 @@ class InboxScreen(Screen[None]):
             if yes:
                 self._busy_orders.add(rec.order_id)
                 self.refresh_bindings()
-                self.cancel_label(rec.order_id, rec.reference)
+                self.cancel_label(rec.order_id, reference)
 
         self.app.push_screen(
             ConfirmationModal("Cancel label", body, yes="Cancel label", no="Keep it"), answered

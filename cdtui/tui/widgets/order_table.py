@@ -67,7 +67,8 @@ _STATE_ORDER = {s: i for i, s in enumerate(State)}
 
 @dataclass(slots=True)
 class Row:
-    """One order prepared for display, filtering and sorting."""
+    """One order prepared for display, filtering and sorting (``cells`` are screen
+    text: printable, one line)."""
 
     order_id: str
     integration_id: str
@@ -104,16 +105,18 @@ def build_row(order: OrderRow, now: datetime, integration_name: str) -> Row:
     state = fmt.state_label(order)
     if order.attention:
         state = "! " + state
+    # every cell is screen text: API strings through fmt.safe (a newline in a reference
+    # must not forge a row, nor an escape reach the terminal)
     cells = (
-        order.reference,
-        order.channel_name,
+        fmt.safe(order.reference),
+        fmt.safe(order.channel_name),
         fmt.short_datetime(ordered),
         ship_text,
-        order.customer,
+        fmt.safe(order.customer),
         fmt.destination_parts(order.country_code, order.postal_code, order.city),
         fmt.items_summary(order.item_lines, order.item_quantity, order.item_title),
         state,
-        integration_name,
+        fmt.safe(integration_name),
     )
     haystack = " ".join((order.order_id, *cells)).casefold()
     return Row(

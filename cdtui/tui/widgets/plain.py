@@ -1,8 +1,11 @@
-"""Static and Label that show their text verbatim.
+"""Static and Label that show their text verbatim, and a table row helper that does too.
 
 Shop names, customer names, product titles and API messages can hold square brackets;
-as Textual markup they would vanish or crash the app ("[/b]"). cdtui never needs markup
-in these widgets, so every screen imports them from here instead of textual.widgets.
+as Textual markup they would vanish or crash the app ("[/b]"). They can also hold
+terminal escapes. cdtui never needs markup in these widgets, so every screen imports
+them from here instead of textual.widgets: text (a ``str`` or a ``rich.text.Text``) is
+shown as it is, with every control character made a visible escape (line breaks kept;
+``format.safe`` puts a one-line field on one line before it gets here).
 """
 
 from __future__ import annotations
@@ -14,17 +17,43 @@ from rich.text import Text
 from textual import widgets
 from textual.visual import VisualType
 
+from cdtui.tui import format as fmt
+
+
+def shown(content: VisualType) -> VisualType:
+    """``content`` with its control characters visible, if it is text."""
+    if isinstance(content, str):
+        return fmt.safe_lines(content)
+    if isinstance(content, Text):
+        return fmt.safe_text(content)
+    return content
+
 
 class Static(widgets.Static):
     def __init__(self, content: VisualType = "", *, markup: bool = False, **kwargs: Any) -> None:
-        super().__init__(content, markup=markup, **kwargs)
+        super().__init__(shown(content), markup=markup, **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        super().update(shown(content), layout=layout)
 
 
 class Label(widgets.Label):
     def __init__(self, content: VisualType = "", *, markup: bool = False, **kwargs: Any) -> None:
-        super().__init__(content, markup=markup, **kwargs)
+        super().__init__(shown(content), markup=markup, **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        super().update(shown(content), layout=layout)
 
 
 def add_row(table: Table, *cells: object) -> None:
-    """``table.add_row`` with plain strings as text, never as Rich markup."""
-    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))  # type: ignore[arg-type]
+    """``table.add_row`` with text as text: a string never read as Rich markup, and one
+    line of it (a cell is a field), control characters visible in every text cell."""
+    table.add_row(*(_cell(c) for c in cells))  # type: ignore[arg-type]
+
+
+def _cell(cell: object) -> object:
+    if isinstance(cell, str):
+        return Text(fmt.safe(cell))
+    if isinstance(cell, Text):
+        return fmt.safe_text(cell)
+    return cell
