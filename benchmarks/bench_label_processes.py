@@ -43,7 +43,7 @@ from run import (
 )
 
 from cdtui.engine import Engine
-from cdtui.orders.states import State
+from cdtui.orders.enums import State
 from cdtui.sandbox import data
 
 PER_SECOND = 15

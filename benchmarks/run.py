@@ -44,7 +44,7 @@ import httpx
 from cdtui.config import Settings, load_settings
 from cdtui.engine import Engine
 from cdtui.models import LabelClaim, LabelInfo, OrderRecord, TrackingPush, utcnow
-from cdtui.orders.states import State
+from cdtui.orders.enums import State
 from cdtui.sandbox import data
 from cdtui.sendcloud import SendcloudClient
 

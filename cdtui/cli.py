@@ -40,9 +40,9 @@ from cdtui.config import (
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, iso
+from cdtui.orders.enums import State
 from cdtui.orders.rules import parse_weight
 from cdtui.orders.shipping import AddressOverride, order_need, rules_of
-from cdtui.orders.states import State
 from cdtui.text import printable
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ create and cancel labels, answer orders waiting for acceptance. Failures are
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from cdtui.config import Settings
-from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
+from cdtui.context import reread_order
+from cdtui.errors import CdtuiError, DelegationMissing, UsageError
 from cdtui.labels import LabelOutcome, LabelPlan, LabelService, new_owner, print_file
 from cdtui.models import (
     CancelResult,
@@ -28,6 +28,7 @@ from cdtui.models import (
     utcnow,
 )
 from cdtui.octopia import OctopiaClient
+from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.rules import (
     Channels,
     check_carrier_code,
@@ -41,7 +42,7 @@ from cdtui.orders.rules import (
     parse_weight,
 )
 from cdtui.orders.shipping import AddressOverride, label_weight, lines_to_ship, parse_rule
-from cdtui.orders.states import PushStatus, State, derive_state
+from cdtui.orders.states import derive_state
 from cdtui.sendcloud import SendcloudClient
 from cdtui.store import Store
 from cdtui.sync import SyncProgress, SyncReport, SyncRunner
@@ -65,7 +66,6 @@ DELEGATION_STEPS = (
     '"I am using a feed aggregator" → "My aggregator only needs my SellerID" → '
     "select the aggregator → grant access"
 )
-
 
 
 def _merge_table(
@@ -103,7 +103,7 @@ class Engine:
         #: identity written in label claims ("host:pid:uuid")
         self.owner = new_owner()
         self.labels = LabelService(self)
-        self._sync = SyncRunner(self)
+        self._sync = SyncRunner(self, self.labels)
         self._sync_lock = asyncio.Lock()
 
     # ------------------------------------------------------------ plumbing
@@ -542,16 +542,8 @@ class Engine:
         return self.store.order(order_id)
 
     async def reread_order(self, rec: OrderRecord) -> None:
-        """Store the marketplace's own copy of an order cdtui has just changed there (an
-        answer, a tracking update), so its status shows without waiting for the next
-        sync. Best effort: a failed read is logged, and the next sync brings it."""
-        try:
-            fresh = await self.octopia.order(rec.seller_id, rec.order_id)
-        except CdtuiError as exc:
-            log.warning("order %s was changed, but re-reading it failed: %s", rec.order_id, exc)
-            return
-        with contextlib.suppress(NotFoundLocally):  # disconnected meanwhile
-            self.store.upsert_orders(rec.integration_id, rec.seller_id, [fresh])
+        """Store the marketplace's copy of an order cdtui has just changed there."""
+        await reread_order(self, rec)
 
     async def label_file(self, order_id: str) -> Path:
         """The saved label file, downloaded again if it is missing."""

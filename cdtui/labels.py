@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cdtui.config import PRIVATE_FILE, private_dir
+from cdtui.context import Context, reread_order
 from cdtui.errors import (
     AnnouncementFailed,
     BadCredentials,
@@ -52,6 +53,7 @@ from cdtui.errors import (
 )
 from cdtui.models import (
     Carrier,
+    Integration,
     LabelClaim,
     LabelInfo,
     OrderRecord,
@@ -62,6 +64,7 @@ from cdtui.models import (
     TrackingPush,
     carrier_key,
 )
+from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.shipping import (
     AddressOverride,
     Choice,
@@ -80,12 +83,8 @@ from cdtui.orders.shipping import (
     rules_of,
     to_address,
 )
-from cdtui.orders.states import SHOP_PICKUP_ATTENTION, PushStatus, State, derive_state
+from cdtui.orders.states import SHOP_PICKUP_ATTENTION, derive_state
 from cdtui.sendcloud import ReferenceUsed, is_cancelled
-
-if TYPE_CHECKING:
-    from cdtui.engine import Engine
-    from cdtui.models import Integration
 
 log = logging.getLogger(__name__)
 
@@ -337,10 +336,10 @@ def _mark_parcel_on_lines(rec: OrderRecord, push: TrackingPush) -> None:
 
 
 class LabelService:
-    """Label work for one Engine (its settings, store, clients, clock and identity)."""
+    """Label work over one context (settings, store, clients, clock and identity)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
         self._carriers: dict[str, tuple[datetime, list[Carrier]]] = {}
         #: claims of this process whose purchase could not be recorded (the store could
         #: not be written): settled by the next reconcile like a dead process's claims
@@ -352,18 +351,18 @@ class LabelService:
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
-        return self.engine.store
+        return self.ctx.store
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]
-        return self.engine.settings
+        return self.ctx.settings
 
     def now(self) -> datetime:
-        return self.engine.clock()
+        return self.ctx.clock()
 
     @property
     def me(self) -> str:
-        return self.engine.owner
+        return self.ctx.owner
 
     # ---- choices
 
@@ -376,7 +375,7 @@ class LabelService:
         key = (country, postal[:2], f"{weight:.3f}", self.settings.sender_country)
         if self.option_cache is not None and key in self.option_cache:
             return self.option_cache[key]
-        options = await self.engine.sendcloud.shipping_options(
+        options = await self.ctx.sendcloud.shipping_options(
             from_country=self.settings.sender_country,
             from_postal_code=self.settings.sender_postal_code,
             to_country=country,
@@ -504,7 +503,7 @@ class LabelService:
         cached = self._carriers.get(seller_id)
         if cached and self.now() - cached[0] < timedelta(hours=1):
             return cached[1]
-        carriers = await self.engine.octopia.carriers(seller_id)
+        carriers = await self.ctx.octopia.carriers(seller_id)
         self._carriers[seller_id] = (self.now(), carriers)
         return carriers
 
@@ -615,7 +614,7 @@ class LabelService:
             customs=plan.customs_items,
         )
         try:
-            return await self.engine.sendcloud.announce(payload)
+            return await self.ctx.sendcloud.announce(payload)
         except ReferenceUsed:
             raise  # the caller releases the claim with a new generation
         except AnnouncementFailed as exc:
@@ -874,7 +873,7 @@ class LabelService:
         """Download the parcel's customs declaration and save it beside the label."""
         if not shipment.parcel_id:
             raise CdtuiError("Sendcloud gave no parcel for this shipment.")
-        data = await self.engine.sendcloud.parcel_document(
+        data = await self.ctx.sendcloud.parcel_document(
             shipment.parcel_id, "customs-declaration", fmt="pdf", paper_size="A4"
         )
         path = self._file_path(rec, f"{shipment.tracking_number or 'label'}-customs", "pdf")
@@ -897,7 +896,7 @@ class LabelService:
         if not label.parcel_id:
             raise CdtuiError(f"Sendcloud gave no parcel for the label of order {rec.reference}.")
         fmt = self.settings.label_format
-        data = await self.engine.sendcloud.label_document(
+        data = await self.ctx.sendcloud.label_document(
             label.parcel_id, fmt=fmt, paper_size=self.settings.paper_size
         )
         path = self._file_path(rec, label.tracking_number, fmt)
@@ -970,7 +969,7 @@ class LabelService:
                 )
             raise
         try:
-            await self.engine.octopia.push_shipment(
+            await self.ctx.octopia.push_shipment(
                 rec.seller_id,
                 rec.order_id,
                 parcel_number=push.parcel_number,
@@ -1005,7 +1004,7 @@ class LabelService:
             self._finish_push(order_id, claim, PushStatus.PENDING, error="interrupted", retry=True)
             raise
         self._finish_push(order_id, claim, PushStatus.SENT, carrier=carrier)
-        await self.engine.reread_order(rec)  # the marketplace now shows it shipped
+        await reread_order(self.ctx, rec)  # the marketplace now shows it shipped
         return PushResult(PushStatus.SENT)
 
     def _take_for_push(
@@ -1121,7 +1120,7 @@ class LabelService:
         except _Skip:
             return self.store.order(rec.order_id)
         try:
-            found = await self.engine.sendcloud.find_shipments(
+            found = await self.ctx.sendcloud.find_shipments(
                 external_reference_id=claim.external_reference_id
             )
         except BaseException:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from cdtui.orders.states import (
+from cdtui.orders.enums import (
     SHOP_PICKUP_MODES,
     OrderStatus,
     PushStatus,

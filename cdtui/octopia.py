@@ -41,7 +41,7 @@ from cdtui.http import (
     request,
 )
 from cdtui.models import Carrier, Order, SellerProfile, Subscription, iso
-from cdtui.orders.states import OrderStatus
+from cdtui.orders.enums import OrderStatus
 from cdtui.text import add_secrets
 
 API = "Octopia"

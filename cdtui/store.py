@@ -70,14 +70,8 @@ from tinydb.table import Table
 
 from cdtui.errors import NotFoundLocally, StoreError, UsageError
 from cdtui.models import Integration, Order, OrderRecord, iso, utcnow
-from cdtui.orders.states import (
-    OrderStatus,
-    PushStatus,
-    State,
-    derive_state,
-    marketplace_attention,
-    order_state,
-)
+from cdtui.orders.enums import OrderStatus, PushStatus, State
+from cdtui.orders.states import derive_state, marketplace_attention, order_state
 
 log = logging.getLogger(__name__)
 

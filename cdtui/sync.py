@@ -24,8 +24,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cdtui.context import Context
 from cdtui.errors import (
     BadCredentials,
     CdtuiError,
@@ -35,12 +36,10 @@ from cdtui.errors import (
     TimedOut,
     Unavailable,
 )
+from cdtui.labels import LabelService
 from cdtui.models import Integration, OrderRecord
-from cdtui.orders.states import PushStatus, State
+from cdtui.orders.enums import PushStatus, State
 from cdtui.store import PreparedOrder, gc_paused
-
-if TYPE_CHECKING:
-    from cdtui.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +112,9 @@ def _newer(a: datetime | None, b: datetime | None) -> bool:
 
 
 class SyncRunner:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: Context, labels: LabelService) -> None:
+        self.ctx = ctx
+        self.labels = labels
         #: when each order's tracking was last asked for by this process
         self._refreshed: dict[str, datetime] = {}
 
@@ -127,7 +127,7 @@ class SyncRunner:
     ) -> list[SyncReport]:
         """One pass over the integrations. ``manual`` (a sync the operator asked for)
         retries every pending tracking update now; the timer's passes keep the backoff."""
-        store = self.engine.store
+        store = self.ctx.store
         integs = (
             [store.integration(integration_id)]
             if integration_id is not None
@@ -142,7 +142,7 @@ class SyncRunner:
         self, integ: Integration, progress: ProgressFn | None, *, manual: bool = False
     ) -> SyncReport:
         report = SyncReport(id=integ.id)
-        started = self.engine.clock()
+        started = self.ctx.clock()
         notify = progress or (lambda _p: None)
         import_ok, catchup = False, False
         fatal: CdtuiError | None = None
@@ -171,7 +171,7 @@ class SyncRunner:
             log.exception("sync of integration %s failed", integ.id)
             report.errors.append(f"Unexpected error during sync ({type(exc).__name__})")
         with contextlib.suppress(NotFoundLocally):  # disconnected meanwhile
-            report.errors.extend(self.engine.store.damaged(integ.id))
+            report.errors.extend(self.ctx.store.damaged(integ.id))
         self._record(integ, started, report, import_ok=import_ok, catchup=catchup)
         notify(SyncProgress(integ.id, "done", 1, 1))
         log.info(
@@ -205,7 +205,7 @@ class SyncRunner:
         10,000 pydantic models, and stores them all in one locked write at the end.
         """
         since, catchup = import_window(integ, started)
-        octopia, store = self.engine.octopia, self.engine.store
+        octopia, store = self.ctx.octopia, self.ctx.store
         channels: list[str | None] = [None] if integ.all_channels else list(integ.channels)
         found: dict[str, PreparedOrder] = {}
         skipped: dict[str, str] = {}
@@ -269,9 +269,9 @@ class SyncRunner:
         octopia_ok: bool,
         manual: bool = False,
     ) -> None:
-        labels = self.engine.labels
+        labels = self.labels
         try:
-            records = self.engine.store.orders_in_work(integration_id=integ.id)
+            records = self.ctx.store.orders_in_work(integration_id=integ.id)
         except NotFoundLocally:
             return  # disconnected meanwhile
         claimed: list[OrderRecord] = []
@@ -315,8 +315,8 @@ class SyncRunner:
         *,
         manual: bool = False,
     ) -> None:
-        labels = self.engine.labels
-        now = self.engine.clock()
+        labels = self.labels
+        now = self.ctx.clock()
         due = [
             r
             for r in pending
@@ -350,8 +350,8 @@ class SyncRunner:
         notify: ProgressFn,
     ) -> None:
         """Ask Sendcloud for the tracking of labelled parcels not refreshed lately."""
-        now = self.engine.clock()
-        store = self.engine.store
+        now = self.ctx.clock()
+        store = self.ctx.store
         todo = []
         for r in candidates:
             last = max(
@@ -362,7 +362,7 @@ class SyncRunner:
                 todo.append(r)
         if not todo:
             return
-        sendcloud = self.engine.sendcloud
+        sendcloud = self.ctx.sendcloud
         gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
         done = 0
         failures: list[str] = []
@@ -411,7 +411,7 @@ class SyncRunner:
         catchup: bool,
     ) -> None:
         """Store the run's outcome on the integration (one small write to meta)."""
-        finished = self.engine.clock()
+        finished = self.ctx.clock()
         error = "; ".join(report.errors) if report.errors else None
 
         def apply(i: Integration) -> Integration:
@@ -426,4 +426,4 @@ class SyncRunner:
             return i
 
         with contextlib.suppress(NotFoundLocally):
-            self.engine.store.update_integration(integ.id, apply)
+            self.ctx.store.update_integration(integ.id, apply)

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict
 
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import Address, Integration, OrderLine, OrderRecord, ShippingOption
+from cdtui.orders.enums import EXPRESS_MODES, SIGNED_MODES
 from cdtui.orders.rules import parse_weight
-from cdtui.orders.states import EXPRESS_MODES, SIGNED_MODES
 
 #: EU member states: no customs between them (api/sendcloud.md)
 EU_COUNTRIES = frozenset(
@@ -51,8 +51,6 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 # ---------------------------------------------------------------- weight
-
-
 
 
 def lines_to_ship(rec: OrderRecord, *, include_cancel_requests: bool = False) -> list[OrderLine]:

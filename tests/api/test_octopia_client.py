@@ -24,7 +24,8 @@ from cdtui.errors import (
     UsageError,
 )
 from cdtui.octopia import OctopiaClient, ShippedElsewhere
-from cdtui.orders.states import State, order_state
+from cdtui.orders.enums import State
+from cdtui.orders.states import order_state
 
 ORDERS = f"{OCTOPIA_URL}/orders"
 

@@ -10,7 +10,8 @@ from enginekit import read_file
 
 from cdtui.engine import Engine
 from cdtui.errors import DelegationMissing, NotFoundLocally, UsageError
-from cdtui.orders.states import SHOP_PICKUP_ATTENTION, State
+from cdtui.orders.enums import State
+from cdtui.orders.states import SHOP_PICKUP_ATTENTION
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.sync import SyncProgress

@@ -16,8 +16,8 @@ from cdtui.engine import Engine
 from cdtui.errors import AnnouncementFailed, CdtuiError, ConfigError, UsageError
 from cdtui.labels import HOST
 from cdtui.models import Carrier, LabelClaim, OrderRecord
+from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.shipping import build_announce_payload, order_need
-from cdtui.orders.states import PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 

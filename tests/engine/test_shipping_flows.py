@@ -10,7 +10,7 @@ from enginekit import Clock, read_file
 
 from cdtui.engine import AddressOverride, Engine
 from cdtui.errors import UsageError
-from cdtui.orders.states import PushStatus, State
+from cdtui.orders.enums import PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.sandbox.world import ShipmentRec

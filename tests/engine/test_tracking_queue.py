@@ -10,7 +10,7 @@ from enginekit import Clock
 
 from cdtui.engine import Engine
 from cdtui.models import OrderRecord
-from cdtui.orders.states import PushStatus
+from cdtui.orders.enums import PushStatus
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 

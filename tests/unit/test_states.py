@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
-from cdtui.orders.states import (
-    CANCELLED_LABEL_ATTENTION,
-    PushStatus,
-    State,
-    derive_state,
-    order_state,
-)
+from cdtui.orders.enums import PushStatus, State
+from cdtui.orders.states import CANCELLED_LABEL_ATTENTION, derive_state, order_state
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

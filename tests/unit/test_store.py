@@ -14,7 +14,8 @@ import pytest
 import cdtui.store as store_mod
 from cdtui.errors import NotFoundLocally, StoreError, UsageError
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingPush
-from cdtui.orders.states import CANCELLED_LABEL_ATTENTION, PushStatus, State
+from cdtui.orders.enums import PushStatus, State
+from cdtui.orders.states import CANCELLED_LABEL_ATTENTION
 from cdtui.store import SCHEMA_VERSION, Store, atomic_write, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

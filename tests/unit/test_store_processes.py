@@ -14,7 +14,7 @@ import pytest
 
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, Order, OrderRecord
-from cdtui.orders.states import State
+from cdtui.orders.enums import State
 from cdtui.store import Store
 
 ctx = multiprocessing.get_context("fork")

@@ -13,7 +13,7 @@ import pytest
 import cdtui.store as store_mod
 from cdtui.errors import StoreError
 from cdtui.models import LabelInfo, Order, OrderRecord, TrackingPush
-from cdtui.orders.states import State
+from cdtui.orders.enums import State
 from cdtui.store import OrderRow, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

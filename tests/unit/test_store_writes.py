@@ -13,7 +13,8 @@ import pytest
 import cdtui.store as store_mod
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
-from cdtui.orders.states import PushStatus, State, derive_state
+from cdtui.orders.enums import PushStatus, State
+from cdtui.orders.states import derive_state
 from cdtui.store import PreparedOrder, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
