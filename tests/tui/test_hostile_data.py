@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from rich.text import Text
 from tui_helpers import connect_and_sync, type_text, wait_for
 
 from cdtui.models import State
 from cdtui.sandbox.server import SandboxServer
 from cdtui.store import Store
+from cdtui.tui import format as fmt
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.label import LabelDialog
 from cdtui.tui.dialogs.order_detail import OrderDetailDialog
@@ -65,6 +67,16 @@ def hostile_home(tui_home: Path, sandbox: SandboxServer) -> tuple[Path, str]:
     order_id = poison(sandbox)
     connect_and_sync(tui_home)
     return tui_home, order_id
+
+
+def test_safe_text_shows_controls_and_keeps_styles() -> None:
+    shown_paris = r"Paris\x1b[2J"
+    shown = fmt.safe_text(Text.assemble((f"Paris{CLEAR}", "red"), "\nnext line"))
+    assert shown.plain == f"{shown_paris}\nnext line"  # the line break kept
+    assert {str(span.style) for span in shown.spans} == {"red"}
+    red = {i for span in shown.spans for i in range(span.start, span.end)}
+    assert red == set(range(len(shown_paris)))  # the escape as red as what it stands for
+    assert fmt.safe(REFERENCE) == SHOWN_REFERENCE and fmt.safe("plain") == "plain"
 
 
 # ---------------------------------------------------------------- what the screen shows
@@ -162,6 +174,46 @@ async def test_hostile_order_is_shown_as_text_everywhere(
         await type_text(pilot, "forged")
         await pilot.press("enter")
         await wait_for(pilot, lambda: [r.order_id for r in table.rows] == [order_id])
+
+
+async def test_hostile_shop_data_is_shown_as_text(synced_home: Path) -> None:
+    """The shop name the API gave, an API error kept as the last error, the name of the
+    integration: in the integrations table (a DataTable, which reads markup), its
+    settings (whose Name field is a Textual Input) and the inbox's Shop column."""
+    store = Store(synced_home)
+    [integ] = store.integrations()
+    store.update_integration(
+        integ.id,
+        lambda i: i.model_copy(
+            update={
+                "name": f"Shop{TITLE} [b]x[/b]",
+                "shop_name": f"Boutique{CLEAR}",
+                "last_error": f"Octopia said {OSC52}[red]no[/red]",
+            }
+        ),
+    )
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen._all)
+        await pilot.pause()
+        assert r"Shop\x1b" in assert_harmless(app)  # the Shop column (cut to fit)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IntegrationsScreen")
+        await pilot.pause()
+        text = assert_harmless(app)
+        assert r"Shop\x1b]0;pwned\x07 [b]x[/b]" in text
+        assert r"Octopia said \x1b]52;c;SGVsbG8=\x07[red]no[/red]" in text
+        store.update_integration(integ.id, lambda i: i.model_copy(update={"last_error": None}))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IntegrationSettingsScreen")
+        await pilot.pause()
+        text = assert_harmless(app)  # the Name field shows the name as stored, less its controls
+        assert r"Integration “Shop\x1b]0;pwned\x07 [b]x[/b]”" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IntegrationsScreen")
+        app.screen.reload()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert r"Boutique\x1b[2J" in assert_harmless(app)
 
 
 # ---------------------------------------------------------------- a real terminal

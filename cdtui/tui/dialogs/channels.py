@@ -16,6 +16,7 @@ from textual.widgets.selection_list import Selection
 
 from cdtui.errors import CdtuiError
 from cdtui.models import Subscription
+from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Static
 
 ALL = "__all__"
@@ -25,11 +26,12 @@ Channels = list[str] | Literal["all"]
 
 
 def describe_channels(channels: list[str] | str, names: dict[str, str] | None = None) -> str:
-    """``All sales channels`` or ``Cdiscount, Rakuten``."""
+    """``All sales channels`` or ``Cdiscount, Rakuten`` (screen text: channel ids and
+    names come from the API)."""
     if channels == "all" or not channels:
         return ALL_LABEL
     names = names or {}
-    return ", ".join(names.get(c, c) for c in channels)
+    return fmt.safe(", ".join(names.get(c, c) for c in channels))
 
 
 class ChannelSelectionDialog(ModalScreen[Channels | None]):
@@ -54,7 +56,9 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog channels"):
-            yield Static(f"Sales channels of seller {self._seller_id}", classes="dialog-title")
+            yield Static(
+                f"Sales channels of seller {fmt.safe(self._seller_id)}", classes="dialog-title"
+            )
             yield Static("Reading the seller's channels from Octopia…", id="channels-status")
             yield SelectionList[str](id="channel-list")
             yield Static(
@@ -78,11 +82,10 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
         all_selected = self._current == "all" or not self._current
         options: list[Selection[str]] = [Selection(ALL_LABEL, ALL, all_selected)]
         for sub in subscriptions:
-            label = sub.label if sub.active else f"{sub.label} (inactive)"
+            label = fmt.safe(sub.label) if sub.active else f"{fmt.safe(sub.label)} (inactive)"
             chosen = not all_selected and sub.sales_channel_id in self._current
-            options.append(
-                Selection(Text(f"{label}  [{sub.sales_channel_id}]"), sub.sales_channel_id, chosen)
-            )
+            prompt = Text(f"{label}  [{fmt.safe(sub.sales_channel_id)}]")
+            options.append(Selection(prompt, sub.sales_channel_id, chosen))
         listing.add_options(options)
         status.update(f"{len(subscriptions)} channel(s). All sales channels is the default.")
         listing.display = True

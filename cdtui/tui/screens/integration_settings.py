@@ -18,6 +18,7 @@ from cdtui.errors import CdtuiError, NotFoundLocally, UsageError
 from cdtui.models import Integration
 from cdtui.orders.rules import clean_country, clean_hs_code
 from cdtui.orders.shipping import parse_rule, rules_of
+from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
 from cdtui.tui.dialogs.label import parse_weight
 from cdtui.tui.messages import IntegrationsChanged
@@ -174,7 +175,8 @@ class IntegrationSettingsScreen(Screen[None]):
         taken = {i.name.casefold() for i in self.cdtui.integrations() if i.id != integ.id}
         weight = integ.default_weight_kg
         yield Static(
-            f"Integration “{integ.name}” — seller {integ.seller_id}, login {integ.login}",
+            f"Integration “{fmt.safe(integ.name)}” — seller {fmt.safe(integ.seller_id)}, "
+            f"login {fmt.safe(integ.login)}",
             classes="screen-title",
         )
         with VerticalScroll(id="settings-form"):

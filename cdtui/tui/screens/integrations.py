@@ -77,19 +77,20 @@ class IntegrationsScreen(Screen[None]):
                 counts = self.cdtui.counts(integ.id)
                 health: Text = Text("ok", style="green")
                 if integ.last_error:
-                    health = Text(integ.last_error, style="bold red")
+                    health = fmt.text(integ.last_error, "bold red")
                 elif integ.last_sync_at is None:
                     health = Text("not synced yet", style="dim")
+                # DataTable reads a str cell as markup: names and ids are given as Text
                 table.add_row(
-                    Text(integ.name),
-                    integ.seller_id,
+                    fmt.text(integ.name),
+                    fmt.text(integ.seller_id),
                     health,
                     str(counts.get(State.TO_SHIP.value, 0)),
                     f"{fmt.clock_time(integ.last_sync_at)} ({fmt.ago(integ.last_sync_at, now)})"
                     if integ.last_sync_at
                     else "never",
                     self._next_sync_text(),
-                    describe_channels(integ.channels),
+                    Text(describe_channels(integ.channels)),
                     key=integ.id,
                 )
         self.integrations_shown = len(integrations)
@@ -118,9 +119,12 @@ class IntegrationsScreen(Screen[None]):
         widget = self.query_one("#integration-error", Static)
         if integ is not None and integ.last_error:
             when = fmt.full_datetime(integ.last_error_at)
-            widget.update(Text(f"Last error ({when}): {integ.last_error}", style="red"))
+            widget.update(fmt.text(f"Last error ({when}): {integ.last_error}", "red"))
         elif integ is not None:
-            widget.update(f"{integ.name}: shop {integ.shop_name or '—'}, login {integ.login}")
+            widget.update(
+                f"{fmt.safe(integ.name)}: shop {fmt.safe(integ.shop_name) or '—'}, "
+                f"login {fmt.safe(integ.login)}"
+            )
 
     def on_data_table_row_highlighted(self) -> None:
         self._show_error()
