@@ -23,16 +23,11 @@ from typing import Any
 
 import orjson
 
-from cdtui.sandbox import data
-from cdtui.sandbox.data import (
-    SC_CARRIERS,
-    SELLERS,
-    NewOrder,
-    OrderFactory,
-    ServicePoint,
-    ShippingOptionDef,
-    stamp,
-)
+from cdtui.sandbox import catalogue, data, vocab
+from cdtui.sandbox.catalogue import SC_CARRIERS, ServicePoint, ShippingOptionDef
+from cdtui.sandbox.data import SELLERS, stamp
+from cdtui.sandbox.factory import NewOrder, OrderFactory
+from cdtui.sandbox.seeding import seed_orders
 
 # ---------------------------------------------------------------- faults
 
@@ -384,7 +379,7 @@ class World:
         self._by_seller: dict[str, list[OrderRec]] = {s: [] for s in SELLERS}
         self._query_cache: dict[tuple[str, OrderQuery], list[OrderRec]] = {}
         self._factory = OrderFactory(random.Random(seed), random.Random(seed * 7919 + 3))
-        #: showcase kind (``data.SHOWCASE_KINDS``) -> order id of the main seller
+        #: showcase kind (``seeding.SHOWCASE_KINDS``) -> order id of the main seller
         self.showcase: dict[str, str] = {}
         now = self.now()
         plan = {
@@ -401,7 +396,7 @@ class World:
                     random.Random(seed * 7919 + 5),
                     used_ids=self._factory.used_ids,
                 )
-            for new in data.seed_orders(
+            for new in seed_orders(
                 self._factory,
                 SELLERS[seller_id],
                 n,
@@ -601,21 +596,21 @@ class World:
         """New orders created now (the customer just bought); returns their ids.
 
         ``mode`` fixes ``lines[].delivery.mode`` (``data.RELAY_MODE`` gives a relay
-        point of ``data.RELAY_NETWORK`` in the destination country)."""
+        point of ``catalogue.RELAY_NETWORK`` in the destination country)."""
         if seller_id not in SELLERS:
             raise ValueError(f"unknown seller {seller_id}")
         if status not in data.ORDER_STATUSES:
             raise ValueError(f"unknown status {status}")
         if channel is not None and channel not in data.CHANNELS:
             raise ValueError(f"unknown sales channel {channel}")
-        if country is not None and country not in data._CITIES:
+        if country is not None and country not in vocab.CITIES:
             raise ValueError(f"no addresses for country {country}")
         if mode is not None and mode not in data.DELIVERY_MODES:
             raise ValueError(f"unknown delivery mode {mode}")
         if mode == data.RELAY_MODE:
             if country is None:
                 country = "FR"
-            if country not in data.SERVICE_POINT_NETWORKS[data.RELAY_NETWORK]:
+            if country not in catalogue.SERVICE_POINT_NETWORKS[catalogue.RELAY_NETWORK]:
                 raise ValueError(f"no relay points in {country}")
         with self.lock:
             now = self.now()

@@ -14,7 +14,7 @@ from sbhelpers import (
     sendcloud,
 )
 
-from cdtui.sandbox import data
+from cdtui.sandbox import catalogue, data
 from cdtui.sandbox.server import SandboxServer
 
 
@@ -130,7 +130,7 @@ def test_bad_customs_values_are_pointed_at(
     assert list(errors_by_pointer(resp)) == [pointer]
 
 
-@pytest.mark.parametrize("reason", data.EXPORT_REASONS)
+@pytest.mark.parametrize("reason", catalogue.EXPORT_REASONS)
 def test_every_export_reason_of_the_spec_is_accepted(sandbox: SandboxServer, reason: str) -> None:
     info = {"invoice_number": "INV-1", "export_reason": reason}
     with sendcloud(sandbox) as client:

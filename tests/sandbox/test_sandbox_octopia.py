@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sbhelpers import all_pages, octopia, token
 
-from cdtui.sandbox import data
+from cdtui.sandbox import catalogue, data
 from cdtui.sandbox.server import SandboxServer
 
 PROBLEM = "application/problem+json"
@@ -149,7 +149,7 @@ def test_carriers_are_a_bare_array_with_duplicate_codes(sandbox: SandboxServer) 
     assert by_code["default"] == {"autre"}
     assert any(c["label"] != c["label"].strip() for c in carriers)
     labels = {c["label"].strip().casefold() for c in carriers}
-    for carrier in data.SC_CARRIERS.values():  # every Sendcloud carrier can be pushed back
+    for carrier in catalogue.SC_CARRIERS.values():  # every Sendcloud carrier can be pushed back
         assert carrier.name.casefold() in labels
 
 

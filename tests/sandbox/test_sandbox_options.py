@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sbhelpers import sendcloud
 
-from cdtui.sandbox import data
+from cdtui.sandbox import catalogue
 from cdtui.sandbox.server import SandboxServer
 
 
@@ -74,7 +74,7 @@ def test_each_option_states_its_requirements_and_service(sandbox: SandboxServer)
         assert functions["last_mile"] in ("home_delivery", "service_point")
         assert need == (functions["last_mile"] == "service_point")
         assert isinstance(functions["signature"], bool)
-        assert functions["delivery_deadline"] in (data.NEXTDAY, data.BEST_EFFORT)
+        assert functions["delivery_deadline"] in (catalogue.NEXTDAY, catalogue.BEST_EFFORT)
         assert option["requirements"]["export_documents"] is False
         assert set(option["weight"]) == {"min", "max"}
         assert option["weight"]["max"]["unit"] == "kg"

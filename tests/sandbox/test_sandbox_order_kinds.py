@@ -13,7 +13,7 @@ import orjson
 import pytest
 from sbhelpers import octopia
 
-from cdtui.sandbox import data
+from cdtui.sandbox import catalogue, data, seeding
 from cdtui.sandbox.server import SandboxServer
 from cdtui.sandbox.world import World
 
@@ -57,7 +57,7 @@ def test_relays_have_a_pickup_id_and_shop_pickups_do_not(big: World) -> None:
         mode = ln["delivery"]["mode"]
         if mode == data.RELAY_MODE:
             assert address["pickupId"] and address["pickupName"]
-            assert data.service_point(data.RELAY_NETWORK, address["pickupId"]) is not None
+            assert catalogue.service_point(catalogue.RELAY_NETWORK, address["pickupId"]) is not None
         else:
             assert address["pickupId"] is None and address["pickupName"] is None
         if mode == data.SHOP_PICKUP_MODE:
@@ -242,7 +242,7 @@ def _showcase(world: World) -> dict[str, dict]:
 def test_the_demo_world_shows_every_kind() -> None:
     world = World(orders=200, seed=0)  # what `cdtui demo` seeds
     cases = _showcase(world)
-    assert set(cases) == set(data.SHOWCASE_KINDS)
+    assert set(cases) == set(seeding.SHOWCASE_KINDS)
     ready = set(world.ready_order_ids())
     for kind, order in cases.items():
         assert order["orderId"] in ready, kind
@@ -267,7 +267,8 @@ def test_the_demo_world_shows_every_kind() -> None:
     delivery, address = first("relay")
     assert delivery["mode"] == data.RELAY_MODE
     assert (
-        data.service_point(data.RELAY_NETWORK, address["pickupId"]).name == (address["pickupName"])
+        catalogue.service_point(catalogue.RELAY_NETWORK, address["pickupId"]).name
+        == (address["pickupName"])
     )
     delivery, address = first("shop_pickup")
     assert delivery["mode"] == data.SHOP_PICKUP_MODE and address["pickupId"] is None
@@ -298,7 +299,7 @@ def test_the_showcase_is_deterministic_and_leaves_the_rest_alone() -> None:
     showcase_ids = set(a.showcase.values())
     others = [o for o in a.orders() if o["orderId"] not in showcase_ids]
     plain_by_id = {o["orderId"]: o for o in plain.orders()}
-    assert len(others) == 60 - len(data.SHOWCASE)
+    assert len(others) == 60 - len(seeding.SHOWCASE)
     for order in others:  # the same orders, identical
         assert plain_by_id[order["orderId"]] == order
 
@@ -306,7 +307,7 @@ def test_the_showcase_is_deterministic_and_leaves_the_rest_alone() -> None:
 def test_small_worlds_have_no_showcase_unless_asked() -> None:
     assert World(orders=30, seed=1).showcase == {}
     forced = World(orders=30, seed=1, showcase=True, second_seller_orders=0)
-    assert set(forced.showcase) == set(data.SHOWCASE_KINDS)
+    assert set(forced.showcase) == set(seeding.SHOWCASE_KINDS)
     assert len(forced.orders()) == 30
 
 
@@ -333,7 +334,7 @@ def test_new_orders_of_a_chosen_mode_over_http(sandbox: SandboxServer) -> None:
     for order_id in relay.json()["order_ids"]:
         address = sandbox.world.order(order_id)["lines"][0]["shippingAddress"]
         assert address["countryCode"] == "BE"
-        assert data.service_point(data.RELAY_NETWORK, address["pickupId"]).country == "BE"
+        assert catalogue.service_point(catalogue.RELAY_NETWORK, address["pickupId"]).country == "BE"
     [shd] = signed.json()["order_ids"]
     assert {ln["delivery"]["mode"] for ln in sandbox.world.order(shd)["lines"]} == {"SHD"}
     assert bad.status_code == nowhere.status_code == 400

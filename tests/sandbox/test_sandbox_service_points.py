@@ -11,14 +11,16 @@ import httpx
 import pytest
 from sbhelpers import announce_payload, errors_by_pointer, octopia, sendcloud
 
-from cdtui.sandbox import data
+from cdtui.sandbox import catalogue, data
 from cdtui.sandbox.server import SandboxServer
 
 SP_REQUIRED = "A service point is required for the selected shipping method"
 
 
-def _point(carrier: str, country: str = "FR") -> data.ServicePoint:
-    return next(p for p in data.SERVICE_POINTS if p.carrier == carrier and p.country == country)
+def _point(carrier: str, country: str = "FR") -> catalogue.ServicePoint:
+    return next(
+        p for p in catalogue.SERVICE_POINTS if p.carrier == carrier and p.country == country
+    )
 
 
 def _relay(client: httpx.Client, point: dict | None, option: str, ref: str) -> httpx.Response:
@@ -74,15 +76,15 @@ def test_a_point_of_the_options_network_is_kept_and_echoed(
 
 
 def test_point_ids_look_like_the_carriers_own() -> None:
-    for p in data.SERVICE_POINTS:
+    for p in catalogue.SERVICE_POINTS:
         if p.carrier == "chronopost":
             assert re.fullmatch(r"\d{4}R", p.carrier_service_point_id)
         else:
             assert re.fullmatch(r"\d{6}", p.carrier_service_point_id)
-    ids = [p.id for p in data.SERVICE_POINTS]
+    ids = [p.id for p in catalogue.SERVICE_POINTS]
     assert len(ids) == len(set(ids))
-    networks = {p.carrier for p in data.SERVICE_POINTS}
-    assert networks == set(data.SERVICE_POINT_NETWORKS) and len(networks) >= 2
+    networks = {p.carrier for p in catalogue.SERVICE_POINTS}
+    assert networks == set(catalogue.SERVICE_POINT_NETWORKS) and len(networks) >= 2
 
 
 def test_a_point_of_another_network_is_400(sandbox: SandboxServer) -> None:
@@ -164,7 +166,7 @@ def test_seeded_relay_orders_name_mondial_relay_points(sandbox_factory) -> None:
     ]
     assert len(addresses) >= 5
     for a in addresses:
-        point = data.service_point(data.RELAY_NETWORK, a["pickupId"])
+        point = catalogue.service_point(catalogue.RELAY_NETWORK, a["pickupId"])
         assert point is not None, a["pickupId"]
         assert re.fullmatch(r"\d{6}", a["pickupId"])
         assert a["pickupName"] == point.name
