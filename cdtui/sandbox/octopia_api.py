@@ -27,7 +27,8 @@ from cdtui.sandbox.endpoint import (
     json_response,
     problem,
 )
-from cdtui.sandbox.world import SORT_KEYS, OrderQuery, OrderRec, World
+from cdtui.sandbox.records import SORT_KEYS, OrderQuery, OrderRec
+from cdtui.sandbox.world import World
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50

@@ -30,6 +30,7 @@ from cdtui.sandbox.endpoint import (
     sc_error,
     sc_errors,
 )
+from cdtui.sandbox.records import CANCEL_WINDOW, ParcelRec, ShipmentRec
 from cdtui.sandbox.sendcloud_checks import (
     REQUIRED_ADDRESS,
     address_errors,
@@ -39,7 +40,7 @@ from cdtui.sandbox.sendcloud_checks import (
     requested_service_point,
 )
 from cdtui.sandbox.sendcloud_documents import label_content, render
-from cdtui.sandbox.world import CANCEL_WINDOW, ParcelRec, ShipmentRec, World
+from cdtui.sandbox.world import World
 
 
 def _option_json(

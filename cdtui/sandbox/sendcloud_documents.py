@@ -13,7 +13,8 @@ from cdtui.sandbox import documents
 from cdtui.sandbox.catalogue import SC_CARRIERS
 from cdtui.sandbox.data import stamp
 from cdtui.sandbox.endpoint import PDF, PNG, ZPL, Principal, Reply, endpoint, sc_error
-from cdtui.sandbox.world import ParcelRec, ShipmentRec, World
+from cdtui.sandbox.records import ParcelRec, ShipmentRec
+from cdtui.sandbox.world import World
 
 
 def label_content(s: ShipmentRec, p: ParcelRec) -> documents.LabelContent:

@@ -12,8 +12,8 @@ from cdtui.engine import AddressOverride, Engine
 from cdtui.errors import UsageError
 from cdtui.orders.enums import PushStatus, State
 from cdtui.sandbox import data
+from cdtui.sandbox.records import ShipmentRec
 from cdtui.sandbox.server import SandboxServer
-from cdtui.sandbox.world import ShipmentRec
 
 
 def _shipment(sandbox: SandboxServer, order_id: str) -> ShipmentRec:

@@ -20,8 +20,8 @@ from tui_helpers import type_text, wait_for
 
 from cdtui.models import OrderRecord, State
 from cdtui.orders.shipping import rules_of
+from cdtui.sandbox.records import ShipmentRec
 from cdtui.sandbox.server import SandboxServer
-from cdtui.sandbox.world import ShipmentRec
 from cdtui.store import Store
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.address import AddressDialog
