@@ -99,6 +99,36 @@ def order_state(order: Order) -> State:
     return State.NOT_SHIPPABLE
 
 
+def not_shippable_reason(order: Order) -> str:
+    """Why the merchant has nothing to ship on an order that is not shippable — shown
+    beside the state, so no order is "not shippable" without a word of why."""
+    status = order.status
+    lines = order.lines
+    if not lines:
+        return "The marketplace sent the order without lines"
+    merchant = [ln for ln in lines if ln.merchant_ships]
+    if not merchant:
+        modes = sorted({ln.offer.supply_mode or "?" for ln in lines})
+        return f"Shipped by the marketplace's warehouse ({', '.join(modes)})"
+    if status == OrderStatus.REFUSED:
+        return "Refused (not accepted by the seller)"
+    if status == OrderStatus.REJECTED:
+        return "Rejected by the marketplace"
+    parcels = [p.parcel_number for ln in merchant for p in ln.parcels if p.parcel_number]
+    if status == OrderStatus.SHIPPED or parcels:
+        return f"Already shipped (parcel {parcels[0]})" if parcels else "Already shipped"
+    if status in (OrderStatus.PROCESSING, OrderStatus.ACCEPTED):
+        return f"Not ready to ship yet ({status}: shipped once in preparation)"
+    if any(ln.status == _IN_PREPARATION and ln.shop_pickup for ln in merchant):
+        return "Collected at the seller's shop: no carrier label"
+    if all(ln.status == OrderStatus.CANCEL_REQUEST for ln in merchant):
+        return "Only lines with a cancellation request"
+    line_statuses = sorted({ln.status or "?" for ln in merchant})
+    return f"No line of yours in preparation (marketplace: {status}; lines: " + (
+        ", ".join(line_statuses) + ")"
+    )
+
+
 SHOP_PICKUP_ATTENTION = "Collected at the seller's shop: no carrier label"
 TRACKING_NOT_SENT = "Tracking not yet on the marketplace"
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from cdtui.models import Address, LabelInfo, Order, OrderLine, OrderRecord, TrackingPush
 from cdtui.orders.enums import OrderStatus, State
+from cdtui.orders.states import not_shippable_reason
 
 #: bump when a field is added or changes meaning: stored summaries are rebuilt once
 SUMMARY_VERSION = 1
@@ -39,6 +40,8 @@ class OrderSummary(NamedTuple):
     state: State
     attention: str | None
     error: str | None
+    #: why the order is not shippable (its state says it; this says why), else None
+    reason: str | None
     #: purchase date (creation date when there is none)
     ordered_at: datetime | None
     #: ship-by deadline: the order's, else the earliest of its lines'
@@ -131,6 +134,7 @@ def summarize(
         state=state,
         attention=attention,
         error=error,
+        reason=not_shippable_reason(order) if state == State.NOT_SHIPPABLE else None,
         ordered_at=order.purchased_at or order.created_at,
         ship_by=ship_by,
         customer=(address.name or address.company_name or "") if address else "",

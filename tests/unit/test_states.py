@@ -9,7 +9,12 @@ import pytest
 
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
 from cdtui.orders.enums import PushStatus, State
-from cdtui.orders.states import CANCELLED_LABEL_ATTENTION, derive_state, order_state
+from cdtui.orders.states import (
+    CANCELLED_LABEL_ATTENTION,
+    derive_state,
+    not_shippable_reason,
+    order_state,
+)
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -213,3 +218,32 @@ def test_an_order_cdtui_has_not_started_on_shows_its_marketplace_state(
     rec: OrderRecord, state: State
 ) -> None:
     assert order_state(rec.order) == state
+
+
+@pytest.mark.parametrize(
+    ("rec", "reason"),
+    [
+        (record(lines=[]), "The marketplace sent the order without lines"),
+        (
+            record(lines=[line(supply="Fulfillment")]),
+            "Shipped by the marketplace's warehouse (Fulfillment)",
+        ),
+        (record("Refused", [line("Refused")]), "Refused (not accepted by the seller)"),
+        (record("Rejected", [line("Rejected")]), "Rejected by the marketplace"),
+        (record("Shipped", [line("Shipped", parcel="P9")]), "Already shipped (parcel P9)"),
+        (record("Shipped", [line("Shipped")]), "Already shipped"),
+        (record(lines=[line(parcel="P1")]), "Already shipped (parcel P1)"),
+        (
+            record("Accepted", [line("Accepted")]),
+            "Not ready to ship yet (Accepted: shipped once in preparation)",
+        ),
+        (
+            record(lines=[line(mode="ShopPickup")]),
+            "Collected at the seller's shop: no carrier label",
+        ),
+        (record(lines=[line("CancelRequest")]), "Only lines with a cancellation request"),
+    ],
+)
+def test_every_order_that_is_not_shippable_says_why(rec: OrderRecord, reason: str) -> None:
+    assert order_state(rec.order) == State.NOT_SHIPPABLE
+    assert not_shippable_reason(rec.order) == reason
