@@ -8,7 +8,7 @@ expected; none has side effects.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from cdtui.errors import UsageError
@@ -22,6 +22,8 @@ _CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _HS_CODE = re.compile(r"^\d{6,10}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CARRIER = re.compile(r"^[a-z0-9_.-]{1,64}$")
+#: ASCII digits only (``str.isdigit`` and ``Decimal`` take full-width ones too)
+_WEIGHT = re.compile(r"^[0-9]{1,4}(?:[.,][0-9]+)?$|^[.,][0-9]+$", re.ASCII)
 
 Channels = list[str] | Literal["all"]
 
@@ -70,13 +72,22 @@ def parse_channels(value: str | list[str] | None) -> Channels:
 
 
 def parse_weight(value: str | Decimal | float) -> Decimal:
-    """A weight in kg from user input: positive, at most 1000, three decimals."""
-    try:
-        weight = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise UsageError(f"The weight {str(value)!r} is not a number of kilograms.") from None
-    if not weight.is_finite() or weight <= 0 or weight > MAX_WEIGHT_KG:
+    """A weight in kg as a person writes it: ``1.25`` or ``1,25`` — plain digits and
+    one decimal separator (no ``1e3``, ``nan``, ``inf``, ``1.2.3`` nor full-width
+    digits), more than 0 and at most 1000, to the gram."""
+    if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+        text = f"{Decimal(str(value)):f}" if Decimal(str(value)).is_finite() else "x"
+    else:
+        text = str(value).strip()
+    if not _WEIGHT.match(text):
+        raise UsageError(
+            f"The weight {str(value)[:20]!r} is not a number of kilograms (e.g. 1.25)."
+        )
+    weight = Decimal(text.replace(",", "."))
+    if weight <= 0 or weight > MAX_WEIGHT_KG:
         raise UsageError(f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.")
+    if weight != weight.quantize(Decimal("0.001")):
+        raise UsageError("The weight has at most three decimals (grams).")
     return weight.quantize(Decimal("0.001"))
 
 

@@ -128,7 +128,10 @@ def test_daily_catch_up_widens_to_two_days() -> None:
 
 def test_weight_parsing() -> None:
     assert parse_weight("1,25") == Decimal("1.250")
-    for bad in ("0", "-1", "abc", "NaN", "1001", "inf"):
+    assert parse_weight(" 0.5 ") == parse_weight(".5") == Decimal("0.500")
+    assert parse_weight(Decimal("2")) == Decimal("2.000")
+    # what a person would not mean as a weight: refused, never read as something else
+    for bad in ("0", "-1", "abc", "NaN", "1001", "inf", "1e3", "1.2.3", "１２", "1.0005", ""):
         with pytest.raises(UsageError):
             parse_weight(bad)
 
