@@ -10,6 +10,8 @@
   :mod:`cdtui.errors`, with the API's own ``detail`` text.
 * :class:`SlidingWindowLimiter` paces writes so that the server's sliding windows are
   never exceeded, whatever the latency.
+* :class:`RateGate` makes the concurrent requests of one client (the Octopia pages kept
+  in flight) back off together after a 429 instead of each running into it in turn.
 
 Nothing here ever puts a header, a key, a token or a request body in a message or a log.
 """
@@ -23,7 +25,7 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -188,6 +190,59 @@ class SlidingWindowLimiter:
             self.release()
 
 
+class RateGate:
+    """One client's answer to a 429, shared by all its concurrent requests.
+
+    Each request retries its own 429 after its own ``Retry-After``; with several
+    requests in flight that alone turns one 429 into a volley of retries at the
+    server. Through the gate, (1) while any request waits out a 429, no request of the
+    client starts an attempt, and (2) once the wait is over, attempts go **one at a
+    time** until one is answered with something else than a 429; then requests run
+    side by side again. ``hits`` counts the 429s, so a caller that keeps requests in
+    flight on its own (the Octopia pager) can slow down for good.
+
+    Nothing here reads a clock: the gate is shut exactly while a request sleeps its
+    delay (with the ``sleep`` it was given), so fake sleeps in tests stay consistent.
+    """
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self._waiting = 0  # requests sleeping out a 429
+        self._open = asyncio.Event()
+        self._open.set()
+        self._careful = False  # after a 429, until an answer that is not a 429
+        self._one = asyncio.Lock()
+
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        """Around one attempt (the request on the wire)."""
+        await self._open.wait()
+        if not self._careful:
+            yield
+            return
+        async with self._one:
+            await self._open.wait()
+            yield
+
+    def answered(self, status: int) -> None:
+        if status != 429:
+            self._careful = False
+
+    @asynccontextmanager
+    async def backoff(self) -> AsyncIterator[None]:
+        """Around the wait after a 429: the gate stays shut meanwhile."""
+        self.hits += 1
+        self._careful = True
+        self._waiting += 1
+        self._open.clear()
+        try:
+            yield
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._open.set()
+
+
 # ---------------------------------------------------------------- request
 
 
@@ -225,12 +280,14 @@ async def request(
     retry: bool,
     sleep: Sleep = asyncio.sleep,
     limiter: WriteLimiter | None = None,
+    gate: RateGate | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one call under the retry policy; returns 2xx and 4xx answers.
 
     ``retry=True`` for reads (and idempotent POSTs). ``limiter`` paces every attempt,
-    retries included, because the server counts each of them.
+    retries included, because the server counts each of them. ``gate``, shared by the
+    client's concurrent requests, makes them wait out a 429 together (:class:`RateGate`).
     """
     log = logging.getLogger(f"cdtui.{api.lower()}")
     started = time.monotonic()
@@ -241,11 +298,12 @@ async def request(
         error: ApiError
         t0 = time.monotonic()
         try:
-            if limiter is not None:
-                async with limiter.slot():
+            async with gate.attempt() if gate is not None else nullcontext():
+                if limiter is not None:
+                    async with limiter.slot():
+                        resp = await client.request(method, url, **kwargs)
+                else:
                     resp = await client.request(method, url, **kwargs)
-            else:
-                resp = await client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             log.debug("%s %s -> timeout (%s)", method, _safe_path(url), type(exc).__name__)
             error = TimedOut(f"{api} did not answer in time", api=api)
@@ -266,6 +324,8 @@ async def request(
                 elapsed_ms,
             )
             status = resp.status_code
+            if gate is not None:
+                gate.answered(status)
             if status == 429:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > policy.retry_after_cap:
@@ -274,7 +334,8 @@ async def request(
                     raise _rate_limited(api, retry_after)
                 delay = retry_after if retry_after is not None else policy.backoff(attempt - 1)
                 log.debug("%s rate limited; waiting %.1f s", api, delay)
-                await sleep(delay)
+                async with gate.backoff() if gate is not None else nullcontext():
+                    await sleep(delay)
                 waited += delay
                 continue
             if status < 500:

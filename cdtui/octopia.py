@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from cdtui.errors import (
     BadCredentials,
     BadResponse,
+    CdtuiError,
     ConfigError,
     DelegationMissing,
     NotFound,
@@ -32,6 +33,7 @@ from cdtui.errors import (
     UsageError,
 )
 from cdtui.http import (
+    RateGate,
     RetryPolicy,
     Secret,
     Sleep,
@@ -50,6 +52,8 @@ log = logging.getLogger("cdtui.octopia")
 #: renew the token this long before Octopia says it expires
 TOKEN_MARGIN = 60.0
 MAX_PAGE_SIZE = 100
+#: pages of one query kept in flight while the caller works on the current one
+PAGE_CONCURRENCY = 4
 
 
 class ShippedElsewhere(Rejected):
@@ -263,6 +267,110 @@ def _order_filters(
     return params
 
 
+# ---------------------------------------------------------------- paging
+
+
+class _Pager:
+    """The pages of one ``GET /orders`` query, asked for ahead of the reader.
+
+    * Page 1 alone first: a window that fits in one page (an incremental sync) costs
+      one request, as before.
+    * Page 1 full: ``GET /orders/count`` with the same filters and page 2 go out
+      together. The count tells how many pages there are: ``count // page_size + 1``
+      (the last one short, or empty when the count is a multiple of the page size).
+      Pages up to that one are kept in flight, ``concurrency`` ahead of the page being
+      read.
+    * The count is only a plan. The reader still stops at the first short page (pages
+      asked for beyond it are cancelled), and a full page at or past the planned end
+      is followed by the next page, one at a time, until a short one (orders entered
+      the result while paging). A count that fails leaves the paging sequential.
+    * Pages are handed over in order; each is parsed in its own task as it arrives.
+    * After a 429 (the client's :class:`~cdtui.http.RateGate` counts them) no page is
+      asked for ahead any more: the rest of the query goes one page at a time. The gate
+      itself holds every request of the client while one waits out its
+      ``Retry-After`` and then lets them retry one by one, so pages already in flight
+      do not come back as one burst.
+    """
+
+    def __init__(
+        self,
+        client: OctopiaClient,
+        seller_id: str,
+        filters: dict[str, str],
+        page_size: int,
+        concurrency: int,
+    ) -> None:
+        self._client = client
+        self._seller_id = seller_id
+        self._filters = filters
+        self._page_size = page_size
+        self._concurrency = concurrency
+        self._hits = client._gate.hits  # 429s seen before this query
+        self._tasks: dict[int, asyncio.Task[OrderPage]] = {}
+        self._count: asyncio.Task[int] | None = None
+        self._last: int | None = None  # the last page the count promises (0: no count)
+        self._asked = 0  # highest page index asked for
+
+    async def _fetch(self, index: int) -> OrderPage:
+        params = {**self._filters, "pageSize": str(self._page_size), "pageIndex": str(index)}
+        body = await self._client._get_orders_json(self._seller_id, "/orders", params=params)
+        return _parse_page(body)
+
+    def _ask(self, index: int) -> None:
+        self._tasks[index] = asyncio.create_task(self._fetch(index))
+        self._asked = max(self._asked, index)
+
+    def _read_count(self) -> None:
+        task = self._count
+        if self._last is not None or task is None or not task.done():
+            return
+        error = None if task.cancelled() else task.exception()
+        if task.cancelled() or error is not None:
+            if error is not None and not isinstance(error, CdtuiError):
+                raise error
+            log.debug("no order count (%s): paging one page at a time", error)
+            self._last = 0
+            return
+        self._last = task.result() // self._page_size + 1
+
+    def ahead(self, index: int) -> None:
+        """Page ``index`` was full: ask for the pages after it that are worth asking."""
+        if self._count is None and self._concurrency > 1:
+            self._count = asyncio.create_task(self._client._count(self._seller_id, self._filters))
+        self._read_count()
+        width = self._concurrency if self._client._gate.hits == self._hits else 1
+        while self._asked < index + width:
+            nxt = self._asked + 1
+            # the next page is always needed; those after it only if the count says so
+            if nxt > index + 1 and (self._last is None or nxt > self._last):
+                break
+            self._ask(nxt)
+
+    async def page(self, index: int) -> OrderPage:
+        """Page ``index`` (asked for now if it was not yet)."""
+        if index not in self._tasks:
+            self._ask(index)
+        task = self._tasks[index]
+        # a count arriving while we wait widens what is in flight at once
+        while not task.done() and self._last is None and self._count is not None:
+            await asyncio.wait({task, self._count}, return_when=asyncio.FIRST_COMPLETED)
+            if self._count.done():
+                self.ahead(index - 1)
+        page = await task
+        del self._tasks[index]
+        return page
+
+    async def close(self) -> None:
+        """Cancel what is still in flight and wait for it: nothing is left pending."""
+        tasks = [t for t in (*self._tasks.values(), self._count) if t is not None]
+        self._tasks.clear()
+        self._count = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _check_seller(seller_id: str) -> str:
     seller_id = str(seller_id).strip()
     if not seller_id.isdigit() or not seller_id.isascii():
@@ -300,6 +408,8 @@ class OctopiaClient:
         self.__token: Secret | None = None
         self._token_renew_at = 0.0
         self._token_lock = asyncio.Lock()
+        #: shared by the API calls: a 429 holds them all (pages are fetched side by side)
+        self._gate = RateGate()
         #: tokens obtained so far (the issuance cap makes this worth watching)
         self.tokens_issued = 0
 
@@ -393,6 +503,7 @@ class OctopiaClient:
             policy=self._policy,
             retry=retry,
             sleep=self._sleep,
+            gate=self._gate,
             headers=headers,
             **kw,
         )
@@ -483,7 +594,10 @@ class OctopiaClient:
             created_at_min,
             created_at_max,
         )
-        return _parse_count(await self._get_json(seller_id, "/orders/count", params=params))
+        return await self._count(seller_id, params)
+
+    async def _count(self, seller_id: str, filters: dict[str, str]) -> int:
+        return _parse_count(await self._get_json(seller_id, "/orders/count", params=filters))
 
     async def order_pages(
         self,
@@ -496,14 +610,21 @@ class OctopiaClient:
         created_at_min: datetime | None = None,
         created_at_max: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[OrderPage]:
-        """Every page of orders matching the filters, from ``pageIndex=1``.
+        concurrency: int = PAGE_CONCURRENCY,
+    ) -> AsyncGenerator[OrderPage, None]:
+        """Every page of orders matching the filters, from ``pageIndex=1``, in order.
 
         Octopia gives no total: the last page is the first one shorter than
-        ``page_size`` (an empty page when the total is a multiple of it).
+        ``page_size`` (an empty page when the total is a multiple of it). While the
+        caller works on one page, the next ones are already asked for, up to
+        ``concurrency`` pages ahead (see :class:`_Pager`). Close the iterator (``async
+        with contextlib.aclosing(...)``) when leaving it early: the requests still in
+        flight are cancelled and awaited then.
         """
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         params = _order_filters(
             status,
             sales_channel_id,
@@ -512,23 +633,27 @@ class OctopiaClient:
             created_at_min,
             created_at_max,
         )
-        params["pageSize"] = str(page_size)
-        index = 1
-        previous: list[str] | None = None
-        while True:
-            params["pageIndex"] = str(index)
-            body = await self._get_orders_json(seller_id, "/orders", params=dict(params))
-            page = _parse_page(body)
-            ids = [o.order_id for o in page.orders]
-            if ids and ids == previous:
-                raise BadResponse(
-                    f"Octopia sent the same page of orders again (page {index})", api=API
-                )
-            yield page
-            if page.raw_count < page_size:
-                return
-            previous = ids
-            index += 1
+        pager = _Pager(self, seller_id, params, page_size, concurrency)
+        try:
+            page = await pager.page(1)
+            index = 1
+            previous: list[str] | None = None
+            while True:
+                ids = [o.order_id for o in page.orders]
+                if ids and ids == previous:
+                    raise BadResponse(
+                        f"Octopia sent the same page of orders again (page {index})", api=API
+                    )
+                if page.raw_count < page_size:
+                    yield page
+                    return
+                pager.ahead(index)  # the next pages travel while the caller stores this one
+                yield page
+                previous = ids
+                index += 1
+                page = await pager.page(index)
+        finally:
+            await pager.close()
 
     async def iter_orders(
         self,

@@ -214,22 +214,26 @@ class SyncRunner:
             seen: set[str] = set()
             for attempt in range(1, MAX_PASSES + 1):
                 anonymous = 0
-                async for page in octopia.order_pages(
+                # the next pages are in flight while this one is prepared; leaving the
+                # loop early (an error, a cancelled sync) cancels them (aclosing)
+                pages = octopia.order_pages(
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
-                ):
-                    for order in store.prepare_orders(integ.id, integ.seller_id, page.orders):
-                        seen.add(order.order_id)
-                        prev = found.get(order.order_id)
-                        if prev is None or _newer(order.updated_at, prev.updated_at):
-                            found[order.order_id] = order
-                    for order_id, reason in page.invalid:
-                        if order_id:
-                            seen.add(order_id)
-                            skipped[order_id] = reason
-                        else:
-                            anonymous += 1
-                    notify(SyncProgress(integ.id, "import", len(found), None))
-                    gc.collect(0)  # the page's own short-lived cycles (HTTP objects)
+                )
+                async with contextlib.aclosing(pages):
+                    async for page in pages:
+                        for order in store.prepare_orders(integ.id, integ.seller_id, page.orders):
+                            seen.add(order.order_id)
+                            prev = found.get(order.order_id)
+                            if prev is None or _newer(order.updated_at, prev.updated_at):
+                                found[order.order_id] = order
+                        for order_id, reason in page.invalid:
+                            if order_id:
+                                seen.add(order_id)
+                                skipped[order_id] = reason
+                            else:
+                                anonymous += 1
+                        notify(SyncProgress(integ.id, "import", len(found), None))
+                        gc.collect(0)  # the page's own short-lived cycles (HTTP objects)
                 total = await octopia.count_orders(
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
                 )

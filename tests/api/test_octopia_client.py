@@ -325,6 +325,7 @@ def paged(total: int, page_size: int = 100):
 )
 async def test_iter_orders_gets_every_order_once(router, token_route, octopia, total, calls):
     route = router.get(ORDERS).mock(side_effect=paged(total))
+    count = router.get(f"{ORDERS}/count").mock(return_value=httpx.Response(200, json=total))
     ids = [o.order_id async for o in octopia.iter_orders(SELLER, status="InPreparation")]
     assert ids == [f"O{i:05d}" for i in range(total)]
     assert route.call_count == calls
@@ -332,10 +333,14 @@ async def test_iter_orders_gets_every_order_once(router, token_route, octopia, t
         str(i) for i in range(1, calls + 1)
     ]
     assert all(c.request.url.params["status"] == "InPreparation" for c in route.calls)
+    # the count (same filters) only when the first page is full
+    assert count.call_count == (1 if total >= 100 else 0)
+    assert all(c.request.url.params["status"] == "InPreparation" for c in count.calls)
 
 
 async def test_small_page_size(router, token_route, octopia):
     router.get(ORDERS).mock(side_effect=paged(7, page_size=3))
+    router.get(f"{ORDERS}/count").mock(return_value=httpx.Response(200, json=7))
     pages = [p async for p in octopia.order_pages(SELLER, page_size=3)]
     assert [p.raw_count for p in pages] == [3, 3, 1]
 
@@ -380,6 +385,7 @@ async def test_a_broken_page_raises(router, token_route, octopia, body):
 async def test_a_server_ignoring_page_index_does_not_loop_forever(router, token_route, octopia):
     items = [order_doc(f"O{i}") for i in range(100)]
     route = router.get(ORDERS).mock(return_value=httpx.Response(200, json={"items": items}))
+    router.get(f"{ORDERS}/count").mock(return_value=httpx.Response(200, json=100))
     with pytest.raises(BadResponse):
         _ = [o async for o in octopia.iter_orders(SELLER)]
     assert route.call_count == 2
