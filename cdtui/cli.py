@@ -81,7 +81,9 @@ def _table(headers: Sequence[str], rows: list[Sequence[str]], out: TextIO) -> No
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    widths = [min(w, 40) for w in widths]
+    # columns are capped to keep rows readable, but the last one (a note, an error)
+    # is never cut: nothing follows it, and a pipe or a wide terminal wants it whole
+    widths = [min(w, 40) for w in widths[:-1]] + widths[-1:]
 
     def fmt(cells: Sequence[str]) -> str:
         parts = [
@@ -295,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--json", action="store_true")
 
     lb = sub.add_parser("label", help="create the label and send tracking to the marketplace")
-    lb.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
+    lb.add_argument(
+        "order_ids", nargs="+", metavar="ORDER", help="order ids (SCID…) or marketplace references"
+    )
     lb.add_argument("--shipping-option", metavar="CODE")
     lb.add_argument("--weight", metavar="KG")
     lb.add_argument(
@@ -531,8 +535,27 @@ async def cmd_disconnect(args: argparse.Namespace, out: Out) -> int:
     settings = _settings()
     engine = _engine(settings)
     integ = engine.store.integration(args.id)
-    _, waiting = engine.disconnect_impact(args.id)
-    removed = engine.disconnect(args.id, force=args.yes)
+    stored, waiting = engine.disconnect_impact(args.id)
+    force = args.yes
+    if not args.yes and sys.stdin.isatty():
+        dropped = (
+            f" and {waiting} tracking update(s) still waiting to be sent would be dropped"
+            if waiting
+            else ""
+        )
+        answer = await asyncio.to_thread(
+            input,
+            printable(
+                f"Disconnect {integ.name} (seller {integ.seller_id})? Its {stored} stored "
+                f"order(s) would be removed from this computer{dropped}; label files stay. "
+                "Type yes to confirm: "
+            ),
+        )
+        if answer.strip().casefold() not in ("y", "yes"):
+            _say("Nothing was changed.", file=out)
+            return EXIT_USAGE
+        force = True
+    removed = engine.disconnect(args.id, force=force)
     dropped = f"; {waiting} tracking update(s) dropped" if waiting else ""
     _say(
         f"Integration {integ.id} ({integ.name}) disconnected: {removed} order(s) removed from "
@@ -569,12 +592,14 @@ async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
 async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
     engine = _engine(_settings())
     records = engine.orders(integration_id=args.integration, state=args.status)
+    listed = [(r, order_json(r)) for r in records]
+    # the inbox's order: the most urgent first (no deadline last), then by order id
+    listed.sort(key=lambda rj: (rj[1]["ship_by"] is None, rj[1]["ship_by"] or "", rj[0].order_id))
     if args.json:
-        _json([order_json(r) for r in records], out)
+        _json([j for _, j in listed], out)
         return EXIT_OK
     rows = []
-    for r in records:
-        j = order_json(r)
+    for r, j in listed:
         rows.append(
             [
                 r.order_id,
@@ -606,18 +631,15 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
         if getattr(args, flag[2:].replace("-", "_")) is not None
     }
     address = AddressOverride(**corrections).cleaned() if corrections else None
-    if not single and (
-        weight is not None or args.shipping_option or address or args.include_cancel_requests
-    ):
+    if not single and (address or args.include_cancel_requests):
         raise UsageError(
-            "--weight, --shipping-option, address corrections and --include-cancel-requests "
-            "apply to one order at a time."
+            "Address corrections and --include-cancel-requests apply to one order at a time."
         )
     async with _engine(_settings()) as engine:
         if single:
             outcomes = [
                 await engine.create_label(
-                    args.order_ids[0],
+                    engine.resolve_order(args.order_ids[0]),
                     shipping_option=args.shipping_option,
                     weight_kg=weight,
                     address=address,
@@ -625,9 +647,11 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
                 )
             ]
         else:
-            for oid in args.order_ids:
-                engine.store.order(oid)  # unknown ids: usage error before buying anything
-            outcomes = await engine.create_labels(list(args.order_ids))
+            # unknown or ambiguous: a usage error before anything is bought
+            ids = [engine.resolve_order(key) for key in args.order_ids]
+            outcomes = await engine.create_labels(
+                ids, shipping_option=args.shipping_option, weight_kg=weight
+            )
     if args.json:
         payload: Any = [o.as_json() for o in outcomes]
         _json(payload[0] if single else payload, out)
@@ -662,6 +686,7 @@ def _print_outcome(o: Any, out: Out) -> None:
 
 async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
     async with _engine(_settings()) as engine:
+        args.order_id = engine.resolve_order(args.order_id)
         result = await engine.cancel_label(args.order_id)
     if result.status == "cancelled":
         _say(f"Label of order {args.order_id} cancelled: {result.message}", file=out)
@@ -681,7 +706,7 @@ async def cmd_cancel_label(args: argparse.Namespace, out: Out) -> int:
 
 async def cmd_approve(args: argparse.Namespace, out: Out, accepted: bool) -> int:
     async with _engine(_settings()) as engine:
-        rec = await engine.approve(args.order_id, accepted)
+        rec = await engine.approve(engine.resolve_order(args.order_id), accepted)
     verb = "accepted" if accepted else "refused"
     _say(
         f"Order {rec.reference} {verb}; marketplace status {rec.marketplace_status}, "
@@ -697,8 +722,9 @@ async def cmd_daemon(args: argparse.Namespace, out: Out) -> int:
     interval = settings.sync_interval
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C stops as cleanly as SIGTERM
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
     _say(
         f"cdtui daemon: a sync every {interval} s; stop with Ctrl-C or SIGTERM.",
         file=out,

@@ -33,7 +33,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from cdtui.errors import ConfigError
+from cdtui.errors import ConfigError, UsageError
+from cdtui.orders.rules import clean_country, parse_weight
 from cdtui.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -299,10 +300,19 @@ class Settings(BaseSettings):
     @field_validator("sender_country", mode="after")
     @classmethod
     def _country(cls, v: str) -> str:
-        v = v.strip().upper()
-        if len(v) != 2 or not v.isascii() or not v.isalpha():
-            raise ValueError("must be a two-letter country code such as FR")
-        return v
+        try:
+            return clean_country(v)
+        except UsageError:
+            raise ValueError(f"{v!r} is not a country code (two letters, such as FR)") from None
+
+    @field_validator("default_weight_kg", mode="before")
+    @classmethod
+    def _weight(cls, v: Any) -> Any:
+        # the rule every weight follows (no 1e3, nan, full-width digits), its own words
+        try:
+            return parse_weight(v).normalize()  # 0.75 stays 0.75 in config.json
+        except UsageError as exc:
+            raise ValueError(exc.message.rstrip(".")) from None
 
     @field_validator(
         "octopia_client_id",
@@ -402,11 +412,25 @@ def _require(api: str, missing: list[str]) -> None:
 # ---------------------------------------------------------------- load / save
 
 
+#: how a person knows each setting: its name on the command line (and in Setup)
+_SETTING_NAMES = {
+    "octopia_client_id": "The Octopia client id (--octopia-client-id)",
+    "sender_address_id": "The sender address id (--sender-address-id)",
+    "sender_country": "The sender country (--sender-country)",
+    "sender_postal_code": "The sender postal code (--sender-postal-code)",
+    "default_weight_kg": "The default weight (--default-weight)",
+    "labels_dir": "The labels folder (--labels-dir)",
+    "label_format": "The label format (--label-format)",
+    "print_command": "The print command (--print-command)",
+    "carrier_map": "The carrier map (--carrier-map)",
+}
+
+
 def _describe_origin(
     field: str, init: dict[str, Any], config: dict[str, Any], secrets: dict[str, Any], home: Path
 ) -> str:
     if field in init:
-        return f"The value given for {field}"
+        return _SETTING_NAMES.get(field, f"The value given for {field}")
     if os.environ.get(env_var(field), "").strip():
         return f"The environment variable {env_var(field)}"
     if field in secrets:

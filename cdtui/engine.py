@@ -17,7 +17,7 @@ from typing import Any
 
 from cdtui.config import Settings
 from cdtui.context import reread_order
-from cdtui.errors import CdtuiError, DelegationMissing, UsageError
+from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
 from cdtui.labels import LabelOutcome, LabelPlan, LabelService, new_owner, print_file
 from cdtui.models import (
     CancelResult,
@@ -59,6 +59,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: where a default shipping option is looked for when it does not serve the sender's
+#: own country (a seller's usual destinations)
+_PROBE_DESTINATIONS = ("DE", "BE", "ES", "IT", "NL", "GB")
 #: labels bought at once by ``create_labels`` (the Sendcloud client paces the writes)
 BULK_CONCURRENCY = 6
 DELEGATION_STEPS = (
@@ -291,8 +294,10 @@ class Engine:
             changes["default_weight_kg"] = parse_weight(default_weight_kg)
         if default_shipping_option is not None:
             code = default_shipping_option.strip()
-            if len(code) > 200:
-                raise UsageError("The shipping option code is too long.")
+            if len(code) > 200 or any(ch.isspace() for ch in code):
+                raise UsageError(f"{code[:40]!r} is not a shipping option code.")
+            if code and code != current.default_shipping_option:
+                await self._check_option_code(code)
             changes["default_shipping_option"] = code or None
         if sku_weights is not None:
             table = dict(current.sku_weights)
@@ -335,6 +340,29 @@ class Engine:
             return i.model_copy(update=changes)
 
         return self.store.update_integration(integration_id, apply)
+
+    async def _check_option_code(self, code: str) -> None:
+        """Refuse a default shipping option Sendcloud does not offer from the sender
+        country (at home first, then the main destinations): a typo saved today would
+        otherwise be silently passed over at every label."""
+        s = self.settings
+        seen: set[str] = set()
+        for country in dict.fromkeys([s.sender_country, *_PROBE_DESTINATIONS]):
+            options = await self.sendcloud.shipping_options(
+                from_country=s.sender_country,
+                from_postal_code=s.sender_postal_code,
+                to_country=country,
+                to_postal_code=None,
+                weight_kg=s.default_weight_kg,
+            )
+            seen.update(o.code for o in options)
+            if code in seen:
+                return
+        known = ", ".join(sorted(seen)[:12]) or "none"
+        raise UsageError(
+            f"Sendcloud offers no shipping option {code!r} from {s.sender_country} "
+            f"(it offers: {known}); nothing was saved."
+        )
 
     def disconnect_impact(self, integration_id: str) -> tuple[int, int]:
         """(orders stored, tracking updates still waiting to be sent)."""
@@ -393,6 +421,22 @@ class Engine:
 
     def order(self, order_id: str) -> OrderRecord:
         return self.store.order(order_id)
+
+    def resolve_order(self, key: str) -> str:
+        """The order id of ``key``: an order id (``SCID…``) or a marketplace reference, as
+        the inbox shows it. A reference two orders share is refused, naming both."""
+        key = (key or "").strip()
+        if not key:
+            raise UsageError("Give an order id or a marketplace reference.")
+        if self.store.find_order(key) is not None:
+            return key
+        found = [r for r in self.store.order_rows() if r.reference == key]
+        if not found:
+            raise NotFoundLocally(f"There is no order with id or reference {key!r} in the store.")
+        if len(found) > 1:
+            ids = ", ".join(f"{r.order_id} (integration {r.integration_id})" for r in found)
+            raise UsageError(f"Reference {key!r} names several orders: {ids}; give the order id.")
+        return found[0].order_id
 
     def label_weight(self, order_id: str, *, include_cancel_requests: bool = False) -> Decimal:
         rec = self.store.order(order_id)
@@ -455,8 +499,11 @@ class Engine:
         order_ids: list[str],
         *,
         progress: Callable[[int, int], None] | None = None,
+        shipping_option: str | None = None,
+        weight_kg: Decimal | None = None,
     ) -> list[LabelOutcome]:
-        """Labels for several orders, a few at a time; one outcome per order, in order."""
+        """Labels for several orders, a few at a time; one outcome per order, in order.
+        ``shipping_option`` / ``weight_kg``, when given, apply to each of them."""
         ids = list(dict.fromkeys(order_ids))
         gate = asyncio.Semaphore(BULK_CONCURRENCY)
         done = 0
@@ -466,7 +513,9 @@ class Engine:
             nonlocal done
             async with gate:
                 try:
-                    outcome = await self.labels.create_label(order_id)
+                    outcome = await self.labels.create_label(
+                        order_id, shipping_option=shipping_option, weight_kg=weight_kg
+                    )
                 except CdtuiError as exc:
                     outcome = LabelOutcome(order_id=order_id, ok=False, error=exc.message)
                 except Exception as exc:

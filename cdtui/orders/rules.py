@@ -81,7 +81,7 @@ def parse_weight(value: str | Decimal | float) -> Decimal:
         text = str(value).strip()
     if not _WEIGHT.match(text):
         raise UsageError(
-            f"The weight {str(value)[:20]!r} is not a number of kilograms (e.g. 1.25)."
+            f"The weight {str(value)[:20]!r} is not a number of kilograms (such as 1.25)."
         )
     weight = Decimal(text.replace(",", "."))
     if weight <= 0 or weight > MAX_WEIGHT_KG:
@@ -99,9 +99,23 @@ def clean_hs_code(value: str) -> str:
     return code
 
 
+#: ISO 3166-1 alpha-2 country codes
+_ISO_3166 = """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN
+    BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE
+    DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN
+    GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE
+    KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK
+    ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA
+    PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK
+    SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
+    UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"""
+COUNTRIES = frozenset(_ISO_3166.split())
+
+
 def clean_country(value: str, what: str = "country") -> str:
-    code = value.strip().upper()
-    if not _COUNTRY.match(code):
+    """A country code: two letters that name a country (``ZZ`` does not)."""
+    code = (value or "").strip().upper()
+    if not _COUNTRY.match(code) or code not in COUNTRIES:
         raise UsageError(f"{value!r} is not a two-letter {what} code (e.g. FR).")
     return code
 
