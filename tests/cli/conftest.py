@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cdtui import cli
+from cdtui.orders.shipping import EU_COUNTRIES
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.shipping import EU_COUNTRIES
 
 
 @dataclass
