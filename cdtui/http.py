@@ -214,18 +214,21 @@ class RateGate:
         self._one = asyncio.Lock()
 
     @asynccontextmanager
-    async def attempt(self) -> AsyncIterator[None]:
-        """Around one attempt (the request on the wire)."""
+    async def attempt(self) -> AsyncIterator[int]:
+        """Around one attempt (the request on the wire); gives the ticket to pass to
+        :meth:`answered`."""
         await self._open.wait()
         if not self._careful:
-            yield
+            yield self.hits
             return
         async with self._one:
             await self._open.wait()
-            yield
+            yield self.hits
 
-    def answered(self, status: int) -> None:
-        if status != 429:
+    def answered(self, status: int, ticket: int) -> None:
+        """Only an attempt sent after the last 429 proves the server takes requests
+        again (one that was already on the wire proves nothing)."""
+        if status != 429 and ticket == self.hits:
             self._careful = False
 
     @asynccontextmanager
@@ -298,7 +301,7 @@ async def request(
         error: ApiError
         t0 = time.monotonic()
         try:
-            async with gate.attempt() if gate is not None else nullcontext():
+            async with gate.attempt() if gate is not None else nullcontext(0) as ticket:
                 if limiter is not None:
                     async with limiter.slot():
                         resp = await client.request(method, url, **kwargs)
@@ -325,7 +328,7 @@ async def request(
             )
             status = resp.status_code
             if gate is not None:
-                gate.answered(status)
+                gate.answered(status, ticket)
             if status == 429:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > policy.retry_after_cap:
