@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from cdtui.config import Settings, save_settings
 from cdtui.models import Order
-from cdtui.store import Store
+from cdtui.storage.store import Store
 
 FIRST_PAINT_TARGET_S = 1.0
 KEYSTROKE_TARGET_MS = 100.0

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord
-from cdtui.store import Store
+from cdtui.storage.store import Store
 
 CHANNELS = [
     ("CDISFR", "Cdiscount"),
@@ -137,7 +137,7 @@ def data_files(home: Path) -> dict[Path, tuple[int, int]]:
 _READER = """
 import gc, sys, time
 from pathlib import Path
-from cdtui.store import Store
+from cdtui.storage.store import Store
 t = time.perf_counter()
 recs = Store(Path(sys.argv[1])).orders()
 elapsed = time.perf_counter() - t

@@ -94,7 +94,7 @@ async def fetch():
         async for page in client.order_pages("98979", updated_at_min=since):
             n += len(page.orders)
         return n, time.perf_counter() - start
-from cdtui.store import Store
+from cdtui.storage.store import Store
 store_seconds = []
 def timed(method):  # to show the store's share of the import
     def wrapper(self, *args, **kwargs):

@@ -35,7 +35,7 @@ from pydantic_settings import (
 
 from cdtui.errors import ConfigError, UsageError
 from cdtui.orders.rules import clean_country, parse_weight
-from cdtui.store import atomic_write
+from cdtui.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from cdtui.errors import CdtuiError, NotFoundLocally
 from cdtui.models import OrderRecord
 from cdtui.octopia import OctopiaClient
 from cdtui.sendcloud import SendcloudClient
-from cdtui.store import Store
+from cdtui.storage.store import Store
 
 log = logging.getLogger(__name__)
 

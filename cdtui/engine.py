@@ -44,7 +44,7 @@ from cdtui.orders.rules import (
 from cdtui.orders.shipping import AddressOverride, label_weight, lines_to_ship, parse_rule
 from cdtui.orders.states import derive_state
 from cdtui.sendcloud import SendcloudClient
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.sync import SyncProgress, SyncReport, SyncRunner
 from cdtui.text import add_secrets
 

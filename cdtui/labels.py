@@ -85,6 +85,7 @@ from cdtui.orders.shipping import (
 )
 from cdtui.orders.states import SHOP_PICKUP_ATTENTION, derive_state
 from cdtui.sendcloud import ReferenceUsed, is_cancelled
+from cdtui.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -281,21 +282,10 @@ def inside(folder: Path, name: str) -> Path:
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
-    """A label or customs file, private to its owner (it holds a customer's address)."""
+    """A label or customs file, private to its owner (it holds a customer's address):
+    its folders created 0700, the file written 0600 by the one crash-safe writer."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as fh:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), PRIVATE_FILE)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    atomic_write(path, data, mode=PRIVATE_FILE)
 
 
 def print_file(print_command: str, path: Path) -> None:

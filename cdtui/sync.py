@@ -39,7 +39,7 @@ from cdtui.errors import (
 from cdtui.labels import LabelService
 from cdtui.models import Integration, OrderRecord
 from cdtui.orders.enums import PushStatus, State
-from cdtui.store import PreparedOrder, gc_paused
+from cdtui.storage.store import PreparedOrder, gc_paused
 
 log = logging.getLogger(__name__)
 

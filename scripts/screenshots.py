@@ -25,7 +25,7 @@ from cdtui.engine import Engine
 from cdtui.models import OrderRecord
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui.app import CdtuiApp, demo_settings
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal

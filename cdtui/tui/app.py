@@ -58,7 +58,7 @@ from cdtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine, LabelOutcome, SyncProgress
-    from cdtui.store import Store
+    from cdtui.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class CdtuiApp(App[int]):
 
     def _start(self, settings: Settings) -> None:
         from cdtui.engine import Engine
-        from cdtui.store import Store
+        from cdtui.storage.store import Store
 
         try:
             self.store = Store(self.home, clock=self.clock)

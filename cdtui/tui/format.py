@@ -22,7 +22,7 @@ from cdtui.models import Address, OrderRecord, State
 from cdtui.text import printable
 
 if TYPE_CHECKING:
-    from cdtui.store import OrderRow
+    from cdtui.storage.store import OrderRow
 
 
 def safe(value: object) -> str:

@@ -100,7 +100,7 @@ async def test_a_store_that_cannot_be_written_after_a_purchase_says_a_label_was_
     import pytest
 
     from cdtui.errors import StoreError
-    from cdtui.store import shard_index
+    from cdtui.storage.store import shard_index
 
     await connected.sync()
     order_id = sandbox.world.showcase["home_thd"]

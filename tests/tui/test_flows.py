@@ -11,7 +11,7 @@ from tui_helpers import type_text, wait_for
 from cdtui.models import PushStatus, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelDialog

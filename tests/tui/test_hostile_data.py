@@ -26,7 +26,7 @@ from tui_helpers import connect_and_sync, type_text, wait_for
 
 from cdtui.models import State
 from cdtui.sandbox.server import SandboxServer
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui import format as fmt
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.label import LabelDialog

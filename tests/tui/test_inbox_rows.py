@@ -8,7 +8,7 @@ import pytest
 from tui_helpers import wait_for
 
 from cdtui.models import LabelInfo, OrderRecord, State
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.messages import OrdersChanged
 from cdtui.tui.screens.inbox import InboxScreen

@@ -22,7 +22,7 @@ from cdtui.models import OrderRecord, State
 from cdtui.orders.shipping import rules_of
 from cdtui.sandbox.records import ShipmentRec
 from cdtui.sandbox.server import SandboxServer
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.address import AddressDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal

@@ -19,7 +19,7 @@ from cdtui.config import save_settings
 from cdtui.models import OrderRecord, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
-from cdtui.store import Store
+from cdtui.storage.store import Store
 from cdtui.tui.app import CdtuiApp, demo_settings
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal

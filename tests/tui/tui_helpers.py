@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from cdtui.config import load_settings
 from cdtui.engine import Engine
 from cdtui.sandbox import data
-from cdtui.store import Store
+from cdtui.storage.store import Store
 
 #: the instant snapshot tests live at (sandbox world and app share it)
 FROZEN = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

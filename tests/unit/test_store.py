@@ -11,12 +11,14 @@ from typing import Any
 import orjson
 import pytest
 
-import cdtui.store as store_mod
 from cdtui.errors import NotFoundLocally, StoreError, UsageError
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingPush
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import CANCELLED_LABEL_ATTENTION
-from cdtui.store import SCHEMA_VERSION, Store, atomic_write, shard_index
+from cdtui.storage import fastmodels, files, tinyfile
+from cdtui.storage import meta as meta_mod
+from cdtui.storage.files import atomic_write
+from cdtui.storage.store import DEFAULT_SHARDS, SCHEMA_VERSION, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -72,7 +74,7 @@ def data_files(home: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def shard_path(store: Store, integration_id: str, order_id: str) -> Path:
-    index = shard_index(order_id, store_mod.DEFAULT_SHARDS)
+    index = shard_index(order_id, DEFAULT_SHARDS)
     return store.data_dir / "orders" / integration_id / f"{index:03d}.json"
 
 
@@ -455,7 +457,7 @@ def test_disk_full_is_a_store_error_and_nothing_changes(
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_mod, "atomic_write", full)
+    monkeypatch.setattr(tinyfile, "atomic_write", full)
     with pytest.raises(StoreError, match=r"Could not write the store file .*No space left"):
         store.update_order("A", with_label)
     with pytest.raises(StoreError, match="No space left"):
@@ -500,14 +502,14 @@ def test_older_store_is_backed_up_and_migrated(
 
     def v1_to_v2(data_dir: Path) -> None:
         # e.g. a new field filled in on every integration
-        meta = store_mod.read_json(data_dir / "meta.json")
+        meta = files.read_json(data_dir / "meta.json")
         for integ in meta["integrations"].values():
             integ["shop_name"] = "migrated"
-        store_mod.write_json(data_dir / "meta.json", meta)
+        files.write_json(data_dir / "meta.json", meta)
         seen.append(data_dir)
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {SCHEMA_VERSION: v1_to_v2})
+    monkeypatch.setattr(meta_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(meta_mod, "MIGRATIONS", {SCHEMA_VERSION: v1_to_v2})
     upgraded = Store(tmp_path, clock=lambda: NOW)
     assert seen == [store.data_dir]
     assert upgraded.integration(integ_id).shop_name == "migrated"
@@ -525,8 +527,8 @@ def test_older_store_is_backed_up_and_migrated(
 def test_missing_migration_is_refused(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {})
+    monkeypatch.setattr(meta_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(meta_mod, "MIGRATIONS", {})
     with pytest.raises(StoreError, match="cannot upgrade a store at schema"):
         Store(tmp_path)
 
@@ -539,7 +541,7 @@ def test_files_are_private_and_orders_are_sharded(
 ) -> None:
     store.upsert_orders(integ_id, "1", [order(f"O{i}") for i in range(500)])
     files = list((store.data_dir / "orders" / integ_id).glob("*.json"))
-    assert len(files) == store_mod.DEFAULT_SHARDS
+    assert len(files) == DEFAULT_SHARDS
     assert max(len(orjson.loads(f.read_bytes())["orders"]) for f in files) < 30
     for f in [*files, store.data_dir / "meta.json"]:
         assert f.stat().st_mode & 0o077 == 0
@@ -567,15 +569,15 @@ def test_interrupted_migration_keeps_the_first_backup_and_resumes(
     attempts: list[int] = []
 
     def step(data_dir: Path) -> None:
-        meta = store_mod.read_json(data_dir / "meta.json")
+        meta = files.read_json(data_dir / "meta.json")
         meta["integrations"][integ_id]["shop_name"] = "half-migrated"
-        store_mod.write_json(data_dir / "meta.json", meta)
+        files.write_json(data_dir / "meta.json", meta)
         attempts.append(1)
         if len(attempts) == 1:
             raise KeyboardInterrupt  # the process dies mid-migration
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {SCHEMA_VERSION: step})
+    monkeypatch.setattr(meta_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(meta_mod, "MIGRATIONS", {SCHEMA_VERSION: step})
     with pytest.raises(KeyboardInterrupt):
         Store(tmp_path, clock=lambda: NOW)
     upgraded = Store(tmp_path, clock=lambda: NOW)
@@ -603,7 +605,7 @@ def test_cached_records_share_their_fields_sets(
             while stack:
                 model = stack.pop()
                 seen += 1
-                full = store_mod._ALL_FIELDS.get(type(model))
+                full = fastmodels._ALL_FIELDS.get(type(model))
                 if model.model_fields_set == set(type(model).model_fields):
                     assert model.__pydantic_fields_set__ is full, type(model).__name__
                 for value in model.__dict__.values():
@@ -617,10 +619,8 @@ def test_an_invalid_record_stops_every_write_to_its_file(
 ) -> None:
     """Orders read from a file are validated when they are needed, but always before the
     file is written again: a neighbour's write is refused and the file kept as it is."""
-    index = shard_index("A", store_mod.DEFAULT_SHARDS)
-    neighbour = next(
-        f"N{i}" for i in range(1000) if shard_index(f"N{i}", store_mod.DEFAULT_SHARDS) == index
-    )
+    index = shard_index("A", DEFAULT_SHARDS)
+    neighbour = next(f"N{i}" for i in range(1000) if shard_index(f"N{i}", DEFAULT_SHARDS) == index)
     store.upsert_orders(integ_id, "1", [order("A"), order(neighbour)])
     path = shard_path(store, integ_id, "A")
     data = orjson.loads(path.read_bytes())

@@ -15,7 +15,7 @@ import pytest
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, Order, OrderRecord
 from cdtui.orders.enums import State
-from cdtui.store import Store
+from cdtui.storage.store import Store
 
 ctx = multiprocessing.get_context("fork")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

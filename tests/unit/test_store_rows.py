@@ -10,11 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-import cdtui.store as store_mod
 from cdtui.errors import StoreError
 from cdtui.models import LabelInfo, Order, OrderRecord, TrackingPush
 from cdtui.orders.enums import State
-from cdtui.store import OrderRow, Store, shard_index
+from cdtui.storage.store import DEFAULT_SHARDS, OrderRow, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -127,7 +126,7 @@ def with_label(rec: OrderRecord) -> OrderRecord:
 
 
 def shard_path(store: Store, integration_id: str, order_id: str) -> Path:
-    index = shard_index(order_id, store_mod.DEFAULT_SHARDS)
+    index = shard_index(order_id, DEFAULT_SHARDS)
     return store.data_dir / "orders" / integration_id / f"{index:03d}.json"
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-import cdtui.store as store_mod
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import derive_state
-from cdtui.store import PreparedOrder, Store, shard_index
+from cdtui.storage import fastmodels, tinyfile
+from cdtui.storage.store import PreparedOrder, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -81,14 +81,14 @@ def full_record(order_id: str) -> OrderRecord:
 def test_documents_are_the_bytes_pydantic_would_write() -> None:
     """The store serialises with orjson; the result must not differ from pydantic's."""
     rec = full_record("A")
-    order_json = store_mod._order_json(rec.order)
+    order_json = fastmodels._order_json(rec.order)
     assert order_json == rec.order.model_dump_json().encode()
-    record_json = store_mod._record_json(rec, order_json)
+    record_json = fastmodels._record_json(rec, order_json)
     local = rec.model_dump_json(exclude={"order"}).encode()
     assert record_json == local[:-1] + b',"order":' + order_json + b"}"
     assert OrderRecord.model_validate_json(record_json) == rec
-    store_mod._share_fields_sets(rec)  # shared field sets serialise the same
-    assert store_mod._order_json(rec.order) == order_json
+    fastmodels._share_fields_sets(rec)  # shared field sets serialise the same
+    assert fastmodels._order_json(rec.order) == order_json
 
 
 @pytest.mark.parametrize("status", ["InPreparation", "Cancelled", "WaitingAcceptance"])
@@ -101,21 +101,21 @@ def test_a_prepared_order_is_the_record_pydantic_would_write(store: Store, statu
     )
     expected.state, expected.attention = derive_state(expected)
     assert OrderRecord.model_validate_json(prepared.record_json) == expected
-    assert prepared.order_json() == store_mod._order_json(fetched)
+    assert prepared.order_json() == fastmodels._order_json(fetched)
     assert (prepared.order_id, prepared.updated_at) == (odd, fetched.updated_at)
 
 
 def test_a_shared_order_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     rec = OrderRecord.model_validate_json(full_record("A").model_dump_json())  # as read
-    store_mod._share_fields_sets(rec)
+    fastmodels._share_fields_sets(rec)
     rec = rec.model_copy(update={"label": full_record("A").label})  # as a write makes it
     walked: list[object] = []
-    real = store_mod._share
-    monkeypatch.setattr(store_mod, "_share", lambda m: (walked.append(m), real(m)))
-    store_mod._share_fields_sets(rec)
+    real = fastmodels._share
+    monkeypatch.setattr(fastmodels, "_share", lambda m: (walked.append(m), real(m)))
+    fastmodels._share_fields_sets(rec)
     assert rec.order not in walked and rec.label in walked
     line = rec.order.lines[0]
-    assert line.offer.__pydantic_fields_set__ is store_mod._ALL_FIELDS[type(line.offer)]
+    assert line.offer.__pydantic_fields_set__ is fastmodels._ALL_FIELDS[type(line.offer)]
 
 
 @pytest.fixture
@@ -167,14 +167,14 @@ def test_one_file_failing_among_several(
     bad = shard_index(ids[8], 8)
     bad_path = tmp_path / "data" / "orders" / integ / f"{bad:03d}.json"
     old_bytes = bad_path.read_bytes() if bad_path.exists() else None
-    real = store_mod.atomic_write
+    real = tinyfile.atomic_write
 
     def failing(path: Path, data: bytes, **kw: Any) -> None:
         if path == bad_path:
             raise OSError(28, "No space left on device")
         real(path, data, **kw)
 
-    monkeypatch.setattr(store_mod, "atomic_write", failing)
+    monkeypatch.setattr(tinyfile, "atomic_write", failing)
     with pytest.raises(StoreError, match="No space left"):
         store.upsert_orders(integ, "98979", [order(i) for i in ids])
     monkeypatch.undo()
@@ -201,7 +201,7 @@ def test_imported_records_match_the_files_and_later_changes_are_seen(store: Stor
     cached = {r.order_id: r for r in store.orders()}
     fresh = {r.order_id: r for r in Store(store.home).orders()}
     assert cached == fresh
-    full = store_mod._ALL_FIELDS[OrderRecord]
+    full = fastmodels._ALL_FIELDS[OrderRecord]
     assert all(r.__pydantic_fields_set__ is full for r in cached.values())
     assert all(
         r.model_dump(exclude_unset=True) == fresh[oid].model_dump(exclude_unset=True)

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Input, ProgressBar
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord, State
-from cdtui.store import gc_paused
+from cdtui.storage.store import gc_paused
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog

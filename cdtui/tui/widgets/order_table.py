@@ -26,7 +26,7 @@ from cdtui.models import State
 from cdtui.tui import format as fmt
 
 if TYPE_CHECKING:
-    from cdtui.store import OrderRow
+    from cdtui.storage.store import OrderRow
 
 
 @dataclass(frozen=True, slots=True)

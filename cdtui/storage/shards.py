@@ -1,0 +1,473 @@
+"""Order files: one ``_Shard`` per file, with the caches built from it.
+
+Orders are sharded per integration over ``DEFAULT_SHARDS`` files by a stable hash of
+the order id (``shard_index``), so saving one label rewrites one small file. A shard
+never keeps its file's parsed JSON; it builds, on demand and each in one pass over a
+fresh parse, the validated records (what writes work on) and the light rows of list
+views. See ``_Shard`` for what is cached when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple, TypeGuard, TypeVar
+
+import orjson
+from pydantic import ValidationError
+
+from cdtui.errors import StoreError
+from cdtui.models import OrderRecord
+from cdtui.orders.enums import OrderStatus, State
+from cdtui.storage.fastmodels import PreparedOrder, _from_prepared, _share_fields_sets
+from cdtui.storage.files import damaged_file, gc_paused
+from cdtui.storage.tinyfile import _check_tables, _FileStorage, _open_db, _Table
+
+_ORDERS_TABLE = "orders"
+#: a write of fewer orders than this to a file updates its cached rows in place; a
+#: larger one (an import) drops them, to be rebuilt from the file when next listed
+_ROWS_KEPT_BELOW = 32
+
+
+def _digest(order_json: bytes) -> bytes:
+    return hashlib.sha256(order_json).digest()[:16]  # SHA-NI: faster than blake2b here
+
+
+class _Unread(NamedTuple):
+    """An order read from its file but not validated yet: one cdtui has not started on
+    (no claim, label or tracking update), so nothing but a request for its record needs
+    it. A process that syncs from cron reads 10,000 of these, not 10,000 records."""
+
+    order_id: str
+    record_json: bytes
+
+
+#: what a shard caches for an order: its record, an imported order not yet read back,
+#: or an order from the file not yet validated
+_Stored = OrderRecord | PreparedOrder | _Unread
+
+
+def _read(path: Path, stored: _Stored) -> OrderRecord:
+    """The record of a cached order, validated now if it was not yet."""
+    if isinstance(stored, OrderRecord):
+        return stored
+    if isinstance(stored, PreparedOrder):
+        return _from_prepared(stored)
+    rec = _validated(path, stored.order_id, orjson.loads(stored.record_json))
+    _share_fields_sets(rec)
+    return rec
+
+
+def _exact(data: bytes) -> bytes:
+    """A copy of orjson output sized to its content, for bytes kept long: orjson's
+    buffer stays allocated whole (8 KB behind a 2 KB order: 75 MB at 10,000 orders)."""
+    return memoryview(data).tobytes()
+
+
+def _started_on(doc: Any) -> bool:
+    """Whether a stored document has a claim, a label or a tracking update (or is not
+    even an object: it is validated at once then, and reported)."""
+    return not isinstance(doc, dict) or any(
+        doc.get(key) is not None for key in ("claim", "label", "push")
+    )
+
+
+def _looks_damaged(order_id: str, doc: dict[str, Any]) -> str | None:
+    """A cheap check of a record nothing has started on (kept unread for speed): what
+    is plainly wrong with it, or None. A full check happens when it is read."""
+    if doc.get("order_id") != order_id:
+        return "its order_id does not match its key"
+    order = doc.get("order")
+    if not isinstance(order, dict):
+        return "no order document"
+    if not isinstance(order.get("lines"), list) or not isinstance(order.get("status"), str):
+        return "an order document without lines or status"
+    if doc.get("state") not in _STATES:
+        return "an unknown state"
+    return None
+
+
+def _in_work(rec: _Stored) -> TypeGuard[OrderRecord]:
+    """Whether cdtui has started on the order: a claim, a label or a tracking update."""
+    return isinstance(rec, OrderRecord) and (
+        rec.claim is not None or rec.label is not None or rec.push is not None
+    )
+
+
+class OrderRow(NamedTuple):
+    """One order as list views show it: light, immutable, built without pydantic.
+
+    Read straight from the stored JSON (``Store.order_rows``), so a list of 10,000
+    orders costs a fraction of their ``OrderRecord``s. Load the full record with
+    ``Store.order`` when an order's detail or a label action needs it.
+    """
+
+    order_id: str
+    integration_id: str
+    seller_id: str
+    #: the marketplace reference (the order id when there is none)
+    reference: str
+    channel_id: str
+    #: the channel's name (its id when it has none; empty without a channel)
+    channel_name: str
+    marketplace_status: str
+    state: State
+    attention: str | None
+    error: str | None
+    #: purchase date (creation date when there is none)
+    ordered_at: datetime | None
+    #: ship-by deadline: the order's, else the earliest of its lines'
+    ship_by: datetime | None
+    #: name (or company) of the shipping address (billing address when there is none)
+    customer: str
+    country_code: str | None
+    postal_code: str | None
+    city: str | None
+    #: lines to ship (every line when none is to ship), their total quantity and the
+    #: first one's product title (or SKU)
+    item_lines: int
+    item_quantity: int
+    item_title: str | None
+    #: has a bought label that is not cancelled
+    labelled: bool
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    label_path: str | None
+    push_status: str | None
+
+
+_SHIPPABLE_LINE_STATUSES = (OrderStatus.IN_PREPARATION.value, OrderStatus.CANCEL_REQUEST.value)
+_INACTIVE_LABEL = ("cancelled", "queued")
+_STATES = {s.value: s for s in State}
+_STR: type = str
+_OPT_STR = (str, type(None))
+_OPT_DT = (datetime, type(None))
+#: the type of each ``OrderRow`` field, checked for every row built from a file
+_ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
+    *(_STR,) * 7,  # order_id … marketplace_status
+    State,
+    *(_OPT_STR,) * 2,  # attention, error
+    *(_OPT_DT,) * 2,  # ordered_at, ship_by
+    _STR,  # customer
+    *(_OPT_STR,) * 3,  # country_code, postal_code, city
+    int,
+    int,
+    _OPT_STR,  # item_title
+    bool,
+    *(_OPT_STR,) * 5,  # carrier … push_status
+)
+_parse_dt = datetime.fromisoformat
+
+
+def _dt(value: Any) -> datetime | None:
+    return None if value is None else _parse_dt(value)
+
+
+def _row_fields(doc: dict[str, Any]) -> OrderRow:
+    """The row of a stored record, read the way pydantic wrote it (every field present).
+
+    Mirrors ``OrderRecord`` / ``Order`` properties (``reference``, ``shippable_lines``,
+    ``shipping_address``) and ``Address.name``; raises ``KeyError`` / ``TypeError`` /
+    ``ValueError`` / ``AttributeError`` on anything else than what cdtui writes,
+    including a shown field of the wrong type.
+    """
+    order = doc["order"]
+    lines = order["lines"]
+    shippable = [
+        ln
+        for ln in lines
+        if (ln["offer"]["supply_mode"] or "Seller") == "Seller"
+        and ln["status"] in _SHIPPABLE_LINE_STATUSES
+    ]
+    shown = shippable or lines
+    address = None
+    for ln in shown:
+        if ln["shipping_address"] is not None:
+            address = ln["shipping_address"]
+            break
+    if address is None:
+        address = order["billing_address"]
+    if address is None:
+        customer, country, postal, city = "", None, None, None
+    else:
+        name = " ".join(p for p in (address["first_name"], address["last_name"]) if p).strip()
+        customer = name or address["company_name"] or ""
+        country, postal, city = address["country_code"], address["postal_code"], address["city"]
+    ship_by = _dt(order["shipped_at_max"])
+    if ship_by is None:
+        dates = [d for d in (_dt(ln["delivery"]["shipped_at_max"]) for ln in lines) if d]
+        ship_by = min(dates) if dates else None
+    channel = order["sales_channel"]
+    title = None
+    if shown:
+        offer = shown[0]["offer"]
+        title = offer["product_title"] or offer["seller_product_id"]
+    label = doc["label"]
+    push = doc["push"]
+    row = OrderRow(
+        order_id=doc["order_id"],
+        integration_id=doc["integration_id"],
+        seller_id=doc["seller_id"],
+        reference=order["reference"] or doc["order_id"],
+        channel_id=channel["id"] if channel else "",
+        channel_name=(channel["name"] or channel["id"]) if channel else "",
+        marketplace_status=order["status"],
+        state=_STATES[doc["state"]],
+        attention=doc["attention"],
+        error=doc["error"],
+        ordered_at=_dt(order["purchased_at"] or order["created_at"]),
+        ship_by=ship_by,
+        customer=customer,
+        country_code=country,
+        postal_code=postal,
+        city=city,
+        item_lines=len(shown),
+        item_quantity=sum(ln["quantity"] for ln in shown),
+        item_title=title,
+        labelled=label is not None
+        and label["shipment_id"] is not None
+        and label["cancel_status"] not in _INACTIVE_LABEL,
+        carrier=label["carrier_name"] if label else None,
+        tracking_number=label["tracking_number"] if label else None,
+        tracking_url=label["tracking_url"] if label else None,
+        label_path=label["label_path"] if label else None,
+        push_status=push["status"] if push else None,
+    )
+    for value, kind in zip(row, _ROW_TYPES, strict=True):
+        if not isinstance(value, kind):
+            raise TypeError(value)
+    return row
+
+
+def _validated(path: Path, order_id: str, doc: Any) -> OrderRecord:
+    """The record of a stored document; ``StoreError`` naming the order if invalid."""
+    try:
+        rec = OrderRecord.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise damaged_file(path, f"order {order_id}: {where}: {err['msg']}") from None
+    if rec.order_id != order_id:
+        raise damaged_file(path, f"order {order_id} is stored as {rec.order_id}")
+    return rec
+
+
+def _order_row(path: Path, order_id: str, doc: dict[str, Any]) -> OrderRow:
+    """The row of a stored document. Anything unusual (hand-edited, other spellings)
+    is validated by the model and read from its normalised form, so rows and records
+    always agree, and an invalid document is reported like ``orders()`` reports it."""
+    try:
+        if doc["order_id"] == order_id:
+            return _row_fields(doc)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    rec = _validated(path, order_id, doc)
+    return _row_fields(rec.model_dump(mode="json"))
+
+
+class _Shard:
+    """One order file.
+
+    Memory matters at 10,000 orders, so the file's parsed JSON is not kept. Two caches
+    are built from it on demand, each in one pass over a fresh parse of the file:
+    ``records`` — the validated ``OrderRecord``s (what ``orders()`` hands out and what
+    writes work on) plus, once compared, a digest of each marketplace document (what
+    ``upsert_orders`` compares: both sides serialised by the same pydantic model, so
+    equal documents give equal digests) — and ``rows``, the light ``OrderRow``s of
+    list views. A process that only lists orders never validates a record; one that
+    only syncs never builds a row. A write re-reads the file (unchanged, as its stamp
+    proves) and replaces only the orders that changed, in both caches.
+
+    ``records`` holds a record only where one is needed: an order this process imported
+    stays a ``PreparedOrder`` and an order read from the file with no claim, label or
+    tracking update an ``_Unread`` (its JSON) until ``record()`` or ``records()`` asks
+    for it — so a sync, which only resumes orders in work, validates almost nothing.
+    """
+
+    def __init__(self, integration_id: str, path: Path) -> None:
+        self.integration_id = integration_id
+        self._records: dict[str, _Stored] | None = {}
+        #: built only when asked for (a process that never lists pays nothing for them)
+        self._rows: dict[str, OrderRow] | None = None
+        self.digests: dict[str, bytes] = {}
+        #: orders of the file seen damaged when it was loaded: order id -> why
+        self.damaged: dict[str, str] = {}
+        #: the orders of the file as loaded, until a cache has been built from them
+        self._docs: dict[str, Any] | None = None
+        #: (records, digests, record JSON by order) of staged content not yet written
+        self._staged: tuple[dict[str, _Stored], dict[str, bytes], dict[str, bytes]] | None = None
+        self.storage = _FileStorage(path, self._load, keep=False)
+        self.storage.on_flushed = self._committed
+        self.storage.on_discarded = self._rolled_back
+        self.table: _Table = _open_db(self.storage).table(_ORDERS_TABLE)  # type: ignore[assignment]
+
+    @property
+    def path(self) -> Path:
+        return self.storage.path
+
+    def _load(self, path: Path, data: Any) -> None:
+        self.digests = {}
+        if data is None:
+            self._records, self._rows, self._docs = {}, None, None
+            return
+        _check_tables(path, data, {_ORDERS_TABLE})
+        self._records, self._rows = None, None
+        self._docs = data.get(_ORDERS_TABLE, {})
+
+    def _take_docs(self) -> dict[str, Any]:
+        """The orders of the file as last loaded, parsed again if they were dropped."""
+        docs = self._docs
+        if docs is None:
+            data = self.storage.content()  # a changed file is loaded: self._docs is set
+            docs = self._docs
+            if docs is None:
+                docs = data.get(_ORDERS_TABLE, {}) if data is not None else {}
+        return docs
+
+    def _current_records(self) -> dict[str, _Stored]:
+        self.storage.refresh()
+        if self._records is None:
+            docs = self._take_docs()
+            path = self.path
+            records: dict[str, _Stored] = {}
+            damaged: dict[str, str] = {}
+            with gc_paused():
+                for order_id, doc in docs.items():
+                    if isinstance(doc, dict):
+                        why = _looks_damaged(order_id, doc)
+                        if why is not None:
+                            damaged[order_id] = why
+                    if _started_on(doc):
+                        rec = _validated(path, order_id, doc)
+                        _share_fields_sets(rec)
+                        records[order_id] = rec
+                    else:  # validated when its record is asked for, or the file written
+                        records[order_id] = _Unread(order_id, _exact(orjson.dumps(doc)))
+            self._records, self._docs = records, None
+            self.damaged = damaged
+        return self._records
+
+    def _current_rows(self) -> dict[str, OrderRow]:
+        self.storage.refresh()
+        if self._rows is None:
+            docs = self._take_docs()
+            path = self.path
+            with gc_paused():
+                rows = {oid: _order_row(path, oid, doc) for oid, doc in docs.items()}
+            self._rows, self._docs = rows, None
+        return self._rows
+
+    def view(self) -> tuple[dict[str, _Stored], dict[str, bytes]]:
+        """(cached orders — records, or JSON not read yet —, known order digests) as
+        they are now, staged changes included."""
+        if self._staged is not None:
+            return self._staged[0], self._staged[1]
+        return self._current_records(), self.digests
+
+    def record(self, order_id: str) -> OrderRecord | None:
+        """One order's record (read now, once, if it was not yet)."""
+        stored = self.view()[0]
+        rec = stored.get(order_id)
+        if rec is not None and not isinstance(rec, OrderRecord):
+            rec = stored[order_id] = _read(self.path, rec)
+        return rec
+
+    def records(self, *, only_unread: bool = False) -> dict[str, OrderRecord]:
+        """Every order's record (those not read yet are read now, once). With
+        ``only_unread``, only the orders read from the file are validated (a write's
+        check: what this process prepared needs none), and prepared orders remain."""
+        stored = self.view()[0]
+        kinds = _Unread if only_unread else (_Unread, PreparedOrder)
+        pending = [(oid, v) for oid, v in stored.items() if isinstance(v, kinds)]
+        if pending:
+            path = self.path
+            with gc_paused():
+                for oid, value in pending:
+                    stored[oid] = _read(path, value)
+        return stored  # type: ignore[return-value]  # read (unless only_unread)
+
+    def in_work(self) -> list[OrderRecord]:
+        """The records of orders cdtui has started on (imported ones are not read)."""
+        return [rec for rec in self.view()[0].values() if _in_work(rec)]
+
+    def row_view(self) -> dict[str, OrderRow]:
+        """The orders' rows as they are now, staged changes included."""
+        if self._staged is not None:
+            return {**self._current_rows(), **self._staged_rows()}
+        return self._current_rows()
+
+    def _staged_rows(self) -> dict[str, OrderRow]:
+        assert self._staged is not None
+        path = self.path
+        return {
+            oid: _order_row(path, oid, orjson.loads(doc_json))
+            for oid, doc_json in self._staged[2].items()
+        }
+
+    def put(self, entries: dict[str, tuple[bytes, _Stored, bytes | None]]) -> None:
+        """Stage orders as (record JSON, record or prepared order, order digest or
+        ``None`` when not computed yet); written at the lock's end. Records are cached
+        as given, so they must already share their fields sets (``_share_fields_sets``)."""
+        # Never rewrite a file holding something else than cdtui wrote: the orders read
+        # from it and not yet validated are validated before it is staged.
+        self.records(only_unread=True)
+        records, digests = self.view()
+        staged_json = self._staged[2] if self._staged is not None else {}
+        new_digests = dict(digests)
+        for oid, (_, _, digest) in entries.items():
+            if digest is None:
+                new_digests.pop(oid, None)  # computed from the record when next compared
+            else:
+                new_digests[oid] = digest
+        self.table.put_many({oid: orjson.Fragment(e[0]) for oid, e in entries.items()})
+        self._staged = (
+            {**records, **{oid: e[1] for oid, e in entries.items()}},
+            new_digests,
+            {**staged_json, **{oid: e[0] for oid, e in entries.items()}},
+        )
+
+    def _committed(self) -> None:
+        if self._staged is not None:
+            if self._rows is not None and (
+                not self._rows or len(self._staged[2]) > _ROWS_KEPT_BELOW
+            ):
+                # a batch (an import): parsing its JSON back here would tax every
+                # sync; the rows are rebuilt from the file if a list view asks
+                self._rows = None
+            elif self._rows is not None:  # keep the rows too (only the orders written)
+                try:
+                    self._rows = {**self._rows, **self._staged_rows()}
+                except (StoreError, KeyError, TypeError, ValueError):  # pragma: no cover
+                    self._rows = None  # our own JSON: never; rebuilt from the file then
+            self._records, self.digests, _ = self._staged
+            self._staged = None
+
+    def _rolled_back(self) -> None:
+        self._staged = None
+
+
+_Listed = TypeVar("_Listed", OrderRecord, OrderRow)
+
+
+def _by_integration_then_id(views: list[dict[str, _Listed]], integrations: int) -> list[_Listed]:
+    """Records or rows by integration (views come integration by integration, as many
+    per integration) then order id."""
+    rows: list[_Listed] = []
+    per_integration = len(views) // max(1, integrations)
+    for i in range(integrations):
+        part = [
+            r
+            for view in views[i * per_integration : (i + 1) * per_integration]
+            for r in view.values()
+        ]
+        part.sort(key=lambda r: r.order_id)
+        rows.extend(part)
+    return rows
+
+
+def shard_index(order_id: str, shards: int) -> int:
+    """Stable across processes and Python versions (unlike ``hash()``)."""
+    return zlib.crc32(order_id.encode("utf-8")) % shards
