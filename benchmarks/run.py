@@ -14,7 +14,11 @@ work plus real HTTP on loopback, and prints one table:
   zero 429s) — about 80 s, skipped by ``--quick``;
 - the same with 2 processes at once on one data folder (one write budget), from
   ``benchmarks/bench_label_processes.py`` — about 90 s, 2 × 20 orders with ``--quick``;
-- the inbox rows of ``benchmarks/bench_inbox.py`` when that file exists.
+- the inbox rows of ``benchmarks/bench_inbox.py`` when that file exists;
+- imports at network speed, from ``benchmarks/bench_import_speed.py``: the first import
+  at 50 ms a request vs a plain sequential fetch of the same pages (≤ 0.5×), and at
+  0 ms vs a bare fetch doing only HTTP and JSON decoding (≤ 1.3×), each against a
+  sandbox of its own — about 60 s, one round instead of 3 with ``--quick``.
 
 The table is also written to ``benchmarks/README.md`` (unless ``--no-readme``).
 """
@@ -447,6 +451,18 @@ def label_processes_rows(quick: bool) -> list[Row]:
     return rows
 
 
+def import_speed_rows(orders: int, quick: bool) -> list[Row]:
+    """The first import against plain fetches, at 50 ms and at 0 ms a request."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_import_speed", HERE / "bench_import_speed.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows: list[Row] = module.run(orders, rounds=1 if quick else 3)
+    return rows
+
+
 def inbox_rows(orders: int) -> list[Row]:
     path = HERE / "bench_inbox.py"
     if not path.exists():
@@ -515,6 +531,12 @@ How each bar is measured:
   engine builds (writes paced through `CDTUI_HOME/run/sendcloud-writes.json`), against a
   sandbox of their own; every request's start is recorded in each process and merged;
   429s counted on both sides (`benchmarks/bench_label_processes.py`).
+- **import at network speed** — `benchmarks/bench_import_speed.py`, against a sandbox
+  of its own that sleeps 50 ms before answering each request (concurrent requests
+  sleep side by side), then one that answers at once: a first `sync` into an empty
+  store against a bare sequential fetch of the same pages (httpx + orjson, one page
+  after the other until a short one: no validation, no store). Each round in a fresh
+  process, interleaved; medians of 3 (1 with `--quick`).
 - **inbox** — the rows of `benchmarks/bench_inbox.py` (the TUI, headless).
 
 Last run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s): {info}
@@ -549,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     rows += asyncio.run(bench_bulk_labels(url, BULK_LABELS))
             rows += label_processes_rows(args.quick)  # its own sandbox: its own budget
+            rows += import_speed_rows(args.orders, args.quick)  # its own sandboxes
         finally:
             tempfile.tempdir = None
     rows += inbox_rows(args.orders)

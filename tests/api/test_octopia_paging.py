@@ -197,6 +197,26 @@ async def test_pages_arriving_out_of_order_are_handed_over_in_order(router, clie
     assert seen == [1, 2, 3, 4, 5, 6, 7, 8, 0]
 
 
+async def test_a_slow_reader_has_at_most_four_pages_asked_ahead(router, client, vt):
+    fake = FakeOctopia(vt, ids(1_200))
+    fake.install(router)
+    ahead: list[int] = []
+
+    async def go() -> list[str]:
+        out: list[str] = []
+        async with aclosing(client.order_pages(SELLER)) as pages:
+            async for page in pages:
+                await vt.sleep(1.0)  # storing takes long: the pages ahead must wait
+                handed = len(out) // 100 + 1
+                ahead.append(max(fake.page_indexes()) - handed)
+                out.extend(o.order_id for o in page.orders)
+        return out
+
+    assert await vt.run(go()) == ids(1_200)
+    assert max(ahead) == PAGE_CONCURRENCY
+    assert sorted(fake.page_indexes()) == list(range(1, 14))
+
+
 @pytest.mark.parametrize("total", [0, 1, 99])
 async def test_a_window_that_fits_in_one_page_costs_one_request(router, client, vt, total):
     fake = FakeOctopia(vt, ids(total))
