@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 
 #: where a default shipping option is looked for when it does not serve the sender's
 #: own country (a seller's usual destinations)
-_PROBE_DESTINATIONS = ("DE", "BE", "ES", "IT", "NL", "GB")
+_PROBE_DESTINATIONS = ("DE", "BE", "ES", "IT", "NL", "GB", "SE", "CH")
 #: labels bought at once by ``create_labels`` (the Sendcloud client paces the writes)
 BULK_CONCURRENCY = 6
 DELEGATION_STEPS = (

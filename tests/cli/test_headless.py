@@ -178,7 +178,7 @@ def test_bad_input_on_every_command_changes_nothing(
         ["label", ship, "--weight", "heavy"],
         ["label", ship, "--shipping-option", ""],
         ["label", other],
-        ["label", ship, other, "--weight", "1"],
+        ["label", ship, other, "--house-number", "1"],
         ["cancel-label", ship],
         ["accept", ship],
         ["refuse", "NOPE"],

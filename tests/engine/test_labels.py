@@ -148,13 +148,13 @@ async def test_weight_and_option_precedence(connected: Engine, sandbox: SandboxS
     assert s.parcels[0].weight == expected
 
     # ... but not when it cannot carry the parcel: the cheapest instead, and said so
-    await connected.update_integration("1", default_shipping_option="postnord:parcel")
+    await connected.update_integration("1", default_shipping_option="postnord:mypack_home")
     plan = await connected.label_plan(recs[2].order_id)
     outcome = await connected.create_label(recs[2].order_id)
     assert plan.choice is not None
     assert shipment_of(recs[2]).option.code == plan.choice.option.code
     assert outcome.chosen_by == "cheapest"
-    assert outcome.notes == ["default option postnord:parcel is not offered for this parcel"]
+    assert outcome.notes == ["default option postnord:mypack_home is not offered for this parcel"]
 
     # the command's choices win
     await connected.create_label(
