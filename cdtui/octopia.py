@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -668,7 +669,7 @@ class OctopiaClient:
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[Order]:
         """Every order matching the filters (unreadable items are logged and skipped)."""
-        async for page in self.order_pages(
+        pages = self.order_pages(
             seller_id,
             status=status,
             sales_channel_id=sales_channel_id,
@@ -677,11 +678,13 @@ class OctopiaClient:
             created_at_min=created_at_min,
             created_at_max=created_at_max,
             page_size=page_size,
-        ):
-            for order_id, reason in page.invalid:
-                log.warning("skipping unreadable order %s: %s", order_id or "?", reason)
-            for order in page.orders:
-                yield order
+        )
+        async with aclosing(pages):  # leaving early cancels the pages in flight
+            async for page in pages:
+                for order_id, reason in page.invalid:
+                    log.warning("skipping unreadable order %s: %s", order_id or "?", reason)
+                for order in page.orders:
+                    yield order
 
     # ------------------------------------------------------------ writes
 

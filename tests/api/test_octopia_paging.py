@@ -436,3 +436,23 @@ async def test_a_cancelled_reader_leaves_nothing_pending(router, client, vt):
     await vt.run(go())
     assert all(c.cancelled for c in fake.pages() if c.index > 1)
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_iter_orders_left_early_closes_its_pages(router, client, vt):
+    fake = FakeOctopia(vt, ids(1_000), hang={2, 3, 4, 5})
+    fake.install(router)
+
+    async def go() -> list[str]:
+        out: list[str] = []
+        async with aclosing(client.iter_orders(SELLER)) as orders:
+            async for order in orders:
+                out.append(order.order_id)
+                if len(out) == 100:
+                    for _ in range(20):
+                        await asyncio.sleep(0)  # pages 2-5 are on the wire
+                    break
+        return out
+
+    assert await vt.run(go()) == ids(100)
+    assert all(c.cancelled for c in fake.pages() if c.index > 1)
+    assert asyncio.all_tasks() == {asyncio.current_task()}
