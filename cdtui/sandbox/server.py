@@ -7,6 +7,7 @@ the port taken) as soon as ``start()`` returns, even with ``port=0``.
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import socket
 import sys
@@ -178,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="a new order arrives every SECONDS (off)",
     )
+    p.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print the CDTUI_* exports for a sandbox on --host/--port and exit, for "
+        '`eval "$(cdtui sandbox --print-env)"` in the shell that runs cdtui',
+    )
     return p
 
 
@@ -233,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         new_order_every=args.new_order_every,
     )
+    if args.print_env:
+        if args.port == 0:
+            print("cdtui sandbox: --print-env needs a fixed --port", file=sys.stderr)
+            return 2
+        for key, value in server.env().items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
     try:
         server.start()
     except OSError as exc:

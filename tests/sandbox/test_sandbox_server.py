@@ -138,3 +138,15 @@ def test_zpl_field_data_cannot_inject_commands() -> None:
     accents = documents.build_zpl(_content(), "A6", 300).decode()
     assert "Søren Ødegård" in accents and "^CI28" in accents
     assert "^PW1239" in accents  # 4.13 in at 300 dpi
+
+
+def test_print_env_gives_exports_a_shell_can_eval(capsys: pytest.CaptureFixture[str]) -> None:
+
+    assert main(["--print-env", "--port", "8799"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "export CDTUI_OCTOPIA_AUTH_URL="
+        "http://127.0.0.1:8799/auth/realms/maas/protocol/openid-connect/token"
+    )
+    assert all(line.startswith("export CDTUI_") for line in lines) and len(lines) == 8
+    assert main(["--print-env", "--port", "0"]) == 2  # no fixed port: nothing to print
