@@ -151,8 +151,8 @@ async def test_a_429_on_the_pages_in_flight_is_waited_out_together(recorded) -> 
     refused = [e for e in recorder.events if e[4] == 429]
     assert 1 <= len(refused) <= 4
     first_429 = min(e[3] for e in refused)
-    # nothing sent while the Retry-After runs (a little slack for the clock) ...
-    waited = [e for e in recorder.events if first_429 + 0.05 < e[2] < first_429 + 0.9]
+    # nothing sent while the Retry-After runs (slack for a busy loop) ...
+    waited = [e for e in recorder.events if first_429 + 0.25 < e[2] < first_429 + 0.9]
     assert waited == []
     # ... and after it, one page at a time
     assert recorder.max_overlap(since=first_429) == 1
