@@ -26,7 +26,8 @@ from cdtui.models import OrderRecord
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.storage.store import Store
-from cdtui.tui.app import CdtuiApp, demo_settings
+from cdtui.tui.app import CdtuiApp
+from cdtui.tui.demo import demo_settings
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelDialog
@@ -145,7 +146,7 @@ def planned(app: CdtuiApp) -> bool:
 
 
 def labels_done(app: CdtuiApp) -> bool:
-    return not app.labels_running and bool(getattr(app.screen, "_failures", None))
+    return not app.labels_running and bool(getattr(app.screen, "failures", None))
 
 
 SHOTS: list[tuple[str, bool, list[Step]]] = [

@@ -1,8 +1,17 @@
-"""The Textual application: owns the engine, the sync timer and the label runs.
+"""The Textual application: owns the engine, the sync schedule and the label runs.
 
 The sync worker and the label worker live here, not on a screen, because a popped
 screen takes its workers with it. Neither is ``exclusive``: exclusivity would cancel a
 running store-writing worker. A second request while one runs is simply refused.
+
+The app imports the screens; no screen imports the app. Screens read it through
+``protocols.Host``: its reactive state (``syncing``, ``labels_running``, ``now``, ...,
+which also refresh the footer's keys) and its signals (``orders_changed``, ...). They
+ask it to act with the intents of ``messages.py`` (``SyncRequested``, ...).
+
+Timers: the sync is a one-shot timer armed for ``next_sync_at`` (re-armed whenever it
+changes, so runs never overlap); one 1-second clock sets ``now``, because the countdown
+and the "3 min ago" texts change with time alone, with no event to follow.
 """
 
 from __future__ import annotations
@@ -10,43 +19,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
 import signal
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.segment import Segment
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.color import Color
 from textual.filter import LineFilter
-from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+from textual.timer import Timer
 
-from cdtui import logging_setup
-from cdtui.config import Settings, load_settings, resolve_home, save_settings
+from cdtui.config import Settings, load_settings, resolve_home
 from cdtui.errors import CdtuiError, ConfigError, StoreError
 from cdtui.models import Integration, utcnow
 from cdtui.tui import format as fmt
+from cdtui.tui.commands import key_commands
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelChoice
 from cdtui.tui.messages import (
+    DisconnectRequested,
+    InboxRequested,
     IntegrationsChanged,
     LabelCreated,
     LabelFailed,
+    LabelProgress,
     LabelRunFinished,
     LabelRunProgressed,
+    LabelsRequested,
     OrdersChanged,
     RunSummary,
+    SettingsSaved,
     SyncFinished,
     SyncProgressed,
+    SyncRequested,
 )
 from cdtui.tui.screens.connect import ConnectScreen
 from cdtui.tui.screens.help import HelpScreen
@@ -54,11 +65,10 @@ from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.screens.integrations import IntegrationsScreen
 from cdtui.tui.screens.problem import ProblemScreen
 from cdtui.tui.screens.setup import SetupScreen
-from cdtui.tui.widgets.status_line import StatusLine
+from cdtui.tui.widgets.plain import NO_CONTROLS
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine, LabelOutcome, SyncProgress
-    from cdtui.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -69,29 +79,6 @@ PHASES = {
     "refresh": "refreshing tracking",
     "done": "finishing",
 }
-
-
-class NoControls(LineFilter):
-    """The last line of defence: no control character a widget paints reaches the
-    terminal, where ``ESC]52`` would write the clipboard and ``ESC]0`` the title.
-
-    cdtui's own text is already printable (``format.safe``, ``widgets.plain``); this
-    catches what slips past, Textual's own widgets included. It removes the characters
-    rather than escaping them: Rich gave them no width, so the line keeps its layout."""
-
-    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        if all(s.control or s.text.isprintable() for s in segments):
-            return segments
-        return [s if s.control else s._replace(text=_without_controls(s.text)) for s in segments]
-
-
-def _without_controls(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(c for c in text if c.isprintable() or fmt.safe(c) == c)
-
-
-NO_CONTROLS = NoControls()
 
 
 class CdtuiApp(App[int]):
@@ -109,6 +96,18 @@ class CdtuiApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
+    # The state the screens follow (``protocols.Host``). ``bindings``: the keys that
+    # depend on it are enabled or greyed out as it changes.
+    now: reactive[datetime] = reactive(utcnow, init=False)
+    syncing = reactive(False, bindings=True, init=False)
+    sync_text = reactive("", init=False)
+    last_sync_at: reactive[datetime | None] = reactive(None, init=False)
+    #: every assignment re-arms the sync timer, even of the same instant
+    next_sync_at: reactive[datetime | None] = reactive(None, always_update=True, init=False)
+    integration_count = reactive(0, bindings=True, init=False)
+    labels_running = reactive(False, bindings=True, init=False)
+    label_progress = reactive(LabelProgress(0, 0), init=False)
+
     def __init__(
         self,
         home: Path | None = None,
@@ -123,15 +122,14 @@ class CdtuiApp(App[int]):
         self.clock = clock
         self.demo_hint = demo_hint
         self.settings: Settings | None = None
-        self.store: Store | None = None
         self.engine: Engine | None = None
-        self.syncing = False
-        self.sync_text = ""
-        self.next_sync_at: datetime | None = None
-        self.last_sync_at: datetime | None = None
-        self.labels_running = False
-        self.label_progress: tuple[int, int] = (0, 0)
-        self._ticker_started = False
+        self._sync_timer: Timer | None = None
+        self._clock_started = False
+        # app-wide events (``protocols.Host``)
+        self.orders_changed: Signal[None] = Signal(self, "orders-changed")
+        self.integrations_changed: Signal[None] = Signal(self, "integrations-changed")
+        self.labels_progressed: Signal[LabelProgress] = Signal(self, "labels-progressed")
+        self.labels_finished: Signal[RunSummary] = Signal(self, "labels-finished")
 
     # ------------------------------------------------------------ start
 
@@ -165,6 +163,7 @@ class CdtuiApp(App[int]):
             )
         if self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # legible with 16 colours
+        self.now = self.clock()
         try:
             settings = load_settings(self.home)
         except ConfigError as exc:
@@ -190,117 +189,81 @@ class CdtuiApp(App[int]):
         from cdtui.storage.store import Store
 
         try:
-            self.store = Store(self.home, clock=self.clock)
+            store = Store(self.home, clock=self.clock)
         except StoreError as exc:
             self.push_screen(ProblemScreen("The data store cannot be opened", exc.message))
             return
-        self.engine = Engine(settings, self.store, clock=self.clock)
+        self.engine = Engine(settings, store, clock=self.clock)
         self.push_screen(InboxScreen())
-        integrations = self.integrations()
-        if not integrations:
+        self._read_integrations()
+        if not self.integration_count:
             self.push_screen(ConnectScreen(hint=self.demo_hint))
-        self._refresh_last_sync()
-        self.next_sync_at = self.last_sync_at + self.interval if self.last_sync_at else self.clock()
-        if not self._ticker_started:
-            self._ticker_started = True
-            self.set_interval(1, self._tick)
-        self.call_later(self._tick)
+        self.next_sync_at = self.last_sync_at + self.interval if self.last_sync_at else self.now
+        if not self._clock_started:
+            self._clock_started = True
+            self.set_interval(1, self._tick_clock)
 
-    def settings_saved(self, settings: Settings) -> None:
+    @on(SettingsSaved)
+    def _settings_saved(self, message: SettingsSaved) -> None:
         """Setup saved new settings: (re)build the engine with them."""
-        first_start = self.engine is None
+        settings = message.settings
         old = self.engine
         self.settings = settings
         self.pop_screen()
-        if first_start:
+        if old is None:
             self._start(settings)
             return
         from cdtui.engine import Engine
 
-        self.engine = Engine(settings, self.store, clock=self.clock)
-        if old is not None:
-            self._close_engine(old)
+        self.engine = Engine(settings, old.store, clock=self.clock)
+        self._close_engine(old)
 
     @work(group="close", exit_on_error=False)
     async def _close_engine(self, engine: Engine) -> None:
         await engine.aclose()
 
-    # ------------------------------------------------------------ shared reads
+    # ------------------------------------------------------------ reads for the screens
 
     @property
     def interval(self) -> timedelta:
         return timedelta(seconds=self.settings.sync_interval if self.settings else 600)
 
     def integrations(self) -> list[Integration]:
-        if self.store is None:
+        if self.engine is None:
             return []
         try:
-            return self.store.integrations()
+            return self.engine.store.integrations()
         except CdtuiError as exc:
             self.notify(exc.message, severity="error")
             return []
 
-    def store_integration(self, integration_id: str) -> Integration:
-        assert self.store is not None
-        return self.store.integration(integration_id)
+    def integration(self, integration_id: str) -> Integration:
+        assert self.engine is not None
+        return self.engine.store.integration(integration_id)
 
     def counts(self, integration_id: str | None = None) -> dict[str, int]:
-        if self.store is None:
+        if self.engine is None:
             return {}
-        return self.store.counts(integration_id)
-
-    def settings_default_weight(self) -> str:
-        weight = self.settings.default_weight_kg if self.settings else Decimal("1")
-        return fmt.weight(weight)
-
-    def _refresh_last_sync(self) -> None:
-        times = [i.last_sync_at for i in self.integrations() if i.last_sync_at]
-        self.last_sync_at = max(times) if times else None
+        return self.engine.store.counts(integration_id)
 
     def seconds_to_next_sync(self) -> float:
         if self.next_sync_at is None:
             return self.interval.total_seconds()
         return (self.next_sync_at - self.clock()).total_seconds()
 
-    def status_parts(self) -> list[tuple[str, str]]:
-        """What the status line shows: last sync, countdown, progress."""
-        if self.engine is None:
-            return [("Not set up yet", "dim")]
-        now = self.clock()
-        parts: list[tuple[str, str]] = []
-        if self.last_sync_at:
-            parts.append(
-                (
-                    f"Last sync {fmt.clock_time(self.last_sync_at)} "
-                    f"({fmt.ago(self.last_sync_at, now)})",
-                    "",
-                )
-            )
-        else:
-            parts.append(("Never synced", "dim"))
-        if self.syncing:
-            parts.append((f"Syncing: {self.sync_text}", "bold yellow"))
-        elif self.integrations():
-            parts.append((f"next sync in {fmt.countdown(self.seconds_to_next_sync())}", ""))
-        else:
-            parts.append(("no integration: n connects a seller", "dim"))
-        if self.labels_running:
-            done, total = self.label_progress
-            parts.append((f"Labels {done}/{total}", "bold cyan"))
-        return parts
+    def _read_integrations(self) -> None:
+        """How many integrations there are and when the last one synced."""
+        integrations = self.integrations()
+        times = [i.last_sync_at for i in integrations if i.last_sync_at]
+        self.last_sync_at = max(times) if times else None
+        self.integration_count = len(integrations)
 
-    def _update_status(self) -> None:
-        for screen in self.screen_stack:
-            for line in screen.query(StatusLine):
-                line.update_status()
-
-    def broadcast(self, factory: Callable[[], Message]) -> None:
-        """Tell every screen in the stack (hidden ones reload when they come back)."""
-        for screen in self.screen_stack:
-            screen.post_message(factory())
+    def _tick_clock(self) -> None:
+        self.now = self.clock()
 
     # ------------------------------------------------------------ navigation
 
+    @on(InboxRequested)
     def show_inbox(self) -> None:
         """Close every screen above the inbox."""
         stack = self.screen_stack
@@ -340,7 +303,7 @@ class CdtuiApp(App[int]):
             # letters belong to the dialog; ctrl+q still quits
             return False
         if action == "sync_now":
-            if self.engine is None or not self.integrations():
+            if self.engine is None or not self.integration_count:
                 return False
             return None if self.syncing else True
         if action in ("integrations", "connect"):
@@ -350,21 +313,7 @@ class CdtuiApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action usable on the current screen, by name, in the command palette."""
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for node in (screen, self):
-            for bindings in node._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    if not binding.description or binding.action in seen or binding.system:
-                        continue
-                    if not self._check_action_state(binding.action, node):
-                        continue
-                    seen.add(binding.action)
-                    keys = self.get_key_display(binding)
-                    yield SystemCommand(
-                        binding.description,
-                        f"key {keys}",
-                        _runner(node, binding.action),
-                    )
+        yield from key_commands(self, screen)
         if self.settings is not None and not isinstance(screen, SetupScreen):
             yield SystemCommand(
                 "Installation setup",
@@ -374,34 +323,45 @@ class CdtuiApp(App[int]):
 
     # ------------------------------------------------------------ sync
 
-    def _tick(self) -> None:
-        if (
-            self.engine is not None
-            and not self.syncing
-            and self.next_sync_at is not None
-            and self.clock() >= self.next_sync_at
-            and self.integrations()
-        ):
+    def watch_next_sync_at(self, when: datetime | None) -> None:
+        """(Re)arm the sync timer for ``when``: one timer, never two runs at once."""
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+            self._sync_timer = None
+        if when is not None:
+            # (a Textual timer cannot wait 0 s: a sync due now waits 10 ms)
+            delay = max(0.01, (when - self.clock()).total_seconds())
+            self._sync_timer = self.set_timer(delay, self._sync_due)
+
+    def _sync_due(self) -> None:
+        self._sync_timer = None
+        if self.engine is None or self.syncing:
+            return  # a running sync re-arms the timer when it finishes
+        self._read_integrations()  # another process may have connected one
+        if self.integration_count:
             self.request_sync()
-        self._update_status()
+        else:  # nothing to sync yet: look again in an interval
+            self.next_sync_at = self.clock() + self.interval
 
     def action_sync_now(self) -> None:
         self.request_sync(manual=True)
+
+    @on(SyncRequested)
+    def _sync_requested(self, message: SyncRequested) -> None:
+        self.request_sync(message.integration_id, manual=message.manual)
 
     def request_sync(self, integration_id: str | None = None, *, manual: bool = False) -> bool:
         """Start a sync unless one is running. Returns whether one started.
 
         ``manual``: the operator asked for it (``s``), so every tracking update still
-        waiting is retried now; the periodic timer's syncs respect their back-off."""
+        waiting is retried now; the timer's syncs respect their back-off."""
         if self.engine is None:
             return False
         if self.syncing:
             self.notify("A sync is already running.", timeout=3)
             return False
-        self.syncing = True
         self.sync_text = "starting"
-        self.refresh_bindings()
-        self._update_status()
+        self.syncing = True
         self._sync_worker(integration_id, manual)
         return True
 
@@ -426,7 +386,7 @@ class CdtuiApp(App[int]):
             )
         except CdtuiError as exc:
             error = exc.message
-        except Exception as exc:  # the timer must keep running whatever happens
+        except Exception as exc:  # the schedule must go on whatever happens
             log.exception("sync failed")
             error = f"Sync failed unexpectedly ({type(exc).__name__}); see the log."
         self.post_message(SyncFinished(reports, error))
@@ -434,15 +394,12 @@ class CdtuiApp(App[int]):
     def on_sync_progressed(self, message: SyncProgressed) -> None:
         if self.syncing:
             self.sync_text = message.text
-            self._update_status()
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
         self.sync_text = ""
+        self._read_integrations()
         self.next_sync_at = self.clock() + self.interval  # re-armed after each run
-        self._refresh_last_sync()
-        self.refresh_bindings()
-        self._update_status()
         if message.error:
             self.notify(message.error, title="Sync failed", severity="error", timeout=8)
         imported = sum(r.imported for r in message.reports)
@@ -456,18 +413,21 @@ class CdtuiApp(App[int]):
             self.notify(", ".join(parts) + ".", title="Sync done")
         for err in errors[:3]:
             self.notify(err, title="Sync problem", severity="warning", timeout=8)
-        self.broadcast(OrdersChanged)
-        self.broadcast(IntegrationsChanged)
+        self.orders_changed.publish(None)
+        self.integrations_changed.publish(None)
 
     def on_integrations_changed(self, _: IntegrationsChanged) -> None:
-        self._refresh_last_sync()
-        self.refresh_bindings()
-        self.broadcast(IntegrationsChanged)
+        self._read_integrations()
+        self.integrations_changed.publish(None)
 
     def on_orders_changed(self, _: OrdersChanged) -> None:
-        self.broadcast(OrdersChanged)
+        self.orders_changed.publish(None)
 
     # ------------------------------------------------------------ labels
+
+    @on(LabelsRequested)
+    def _labels_requested(self, message: LabelsRequested) -> None:
+        self.run_labels(message.order_ids, message.choice)
 
     def run_labels(self, order_ids: list[str], choice: LabelChoice | None = None) -> bool:
         """Buy labels for these orders in a worker; progress and results come as messages."""
@@ -476,11 +436,9 @@ class CdtuiApp(App[int]):
         if self.labels_running:
             self.notify("A label run is already in progress.")
             return False
+        self.label_progress = LabelProgress(0, len(order_ids))
         self.labels_running = True
-        self.label_progress = (0, len(order_ids))
-        total = len(order_ids)
-        self.broadcast(lambda: LabelRunProgressed(0, total))
-        self._update_status()
+        self.labels_progressed.publish(self.label_progress)
         self._label_worker(order_ids, choice)
         return True
 
@@ -524,24 +482,20 @@ class CdtuiApp(App[int]):
         self.post_message(LabelRunFinished(summary))
 
     def on_label_run_progressed(self, message: LabelRunProgressed) -> None:
-        self.label_progress = (message.done, message.total)
-        self._update_status()
-        done, total = message.done, message.total
-        self.broadcast(lambda: LabelRunProgressed(done, total))
+        self.label_progress = message.progress
+        self.labels_progressed.publish(message.progress)
 
     def on_label_created(self, message: LabelCreated) -> None:
-        if self.label_progress[1] == 1:
-            self.notify(_label_text(message.outcome), title="Label created")
+        if self.label_progress.total == 1:
+            self.notify(fmt.label_done(message.outcome), title="Label created")
 
     def on_label_failed(self, message: LabelFailed) -> None:
-        if self.label_progress[1] == 1:
+        if self.label_progress.total == 1:
             self.notify(message.reason, title="No label", severity="error", timeout=10)
 
     def on_label_run_finished(self, message: LabelRunFinished) -> None:
         self.labels_running = False
         summary = message.summary
-        self._update_status()
-        self.refresh_bindings()
         if summary.total > 1:
             severity = "warning" if summary.failed else "information"
             self.notify(
@@ -549,17 +503,19 @@ class CdtuiApp(App[int]):
                 title="Labels",
                 severity=severity,
             )
-        self.broadcast(lambda: LabelRunFinished(summary))
+        self.labels_finished.publish(summary)
 
     # ------------------------------------------------------------ integrations
 
-    def confirm_disconnect(self, integration_id: str) -> None:
+    @on(DisconnectRequested)
+    def _disconnect_requested(self, message: DisconnectRequested) -> None:
         """Ask, saying what happens to the orders and waiting tracking updates."""
         if self.engine is None:
             return
         engine = self.engine
+        integration_id = message.integration_id
         try:
-            integ = self.store_integration(integration_id)
+            integ = self.integration(integration_id)
             orders, waiting = engine.disconnect_impact(integration_id)
         except CdtuiError as exc:
             self.notify(exc.message, severity="error")
@@ -613,31 +569,6 @@ class CdtuiApp(App[int]):
         self.exit(0)
 
 
-def _runner(node: object, action: str) -> Callable[[], object]:
-    app_node = node
-
-    async def run() -> None:
-        from textual.dom import DOMNode
-
-        assert isinstance(app_node, DOMNode)
-        await app_node.app.run_action(action, app_node)
-
-    return run
-
-
-def _label_text(outcome: LabelOutcome) -> str:
-    text = f"{fmt.safe(outcome.carrier)} {fmt.safe(outcome.tracking_number)}".strip()
-    if outcome.relay_point:
-        text += f" to relay point {fmt.safe(outcome.relay_point)}"
-    if outcome.customs_path:
-        text += "; customs declaration saved beside the label"
-    if outcome.tracking_sent:
-        text += "; tracking sent to the marketplace."
-    else:
-        text += "; tracking will be sent at the next sync."
-    return text
-
-
 def installation_complete(settings: Settings) -> bool:
     return (
         not settings.missing_for_octopia()
@@ -652,53 +583,13 @@ def installation_complete(settings: Settings) -> bool:
 def run(*, demo: bool = False, no_mouse: bool = False) -> int:
     """``cdtui`` and ``cdtui demo``: run the TUI, return the exit code."""
     if demo:
-        return _run_demo(no_mouse=no_mouse)
-    app = CdtuiApp(quit_on_signals=True)
+        from cdtui.tui.demo import demo_environment  # the sandbox only for the demo
+
+        with demo_environment() as (home, hint):
+            return _run(CdtuiApp(home, demo_hint=hint, quit_on_signals=True), no_mouse)
+    return _run(CdtuiApp(quit_on_signals=True), no_mouse)
+
+
+def _run(app: CdtuiApp, no_mouse: bool) -> int:
     app.run(mouse=not no_mouse)
     return app.return_code or 0
-
-
-def demo_settings(home: Path, url: str) -> Settings:
-    """Settings pointing at a sandbox at ``url``, with its credentials."""
-    from pydantic import SecretStr
-
-    from cdtui.sandbox import data
-
-    return Settings(
-        home=home,
-        octopia_auth_url=f"{url}/auth/realms/maas/protocol/openid-connect/token",
-        octopia_api_url=f"{url}/seller/v2",
-        octopia_client_id=data.AGGREGATOR_CLIENT_ID,
-        octopia_client_secret=SecretStr(data.AGGREGATOR_CLIENT_SECRET),
-        sendcloud_api_url=f"{url}/api/v3",
-        sendcloud_public_key=data.SENDCLOUD_PUBLIC_KEY,
-        sendcloud_secret_key=SecretStr(data.SENDCLOUD_SECRET_KEY),
-        sender_address_id=data.SENDER_ADDRESS_ID,
-        sender_postal_code="69001",
-    )
-
-
-def _run_demo(*, no_mouse: bool) -> int:
-    """The TUI against a sandbox on loopback, in a throwaway CDTUI_HOME."""
-    from cdtui.sandbox import data
-    from cdtui.sandbox.server import SandboxServer
-
-    # The demo must not pick up a real installation's endpoints or keys.
-    saved_env = {k: v for k, v in os.environ.items() if k.startswith("CDTUI_")}
-    for key in saved_env:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="cdtui-demo-"))
-    os.environ["CDTUI_HOME"] = str(home)
-    server = SandboxServer(orders=200, seed=0)
-    try:
-        logging_setup.configure(home, [data.AGGREGATOR_CLIENT_SECRET, data.SENDCLOUD_SECRET_KEY])
-        server.start()
-        save_settings(demo_settings(home, server.url))
-        app = CdtuiApp(home, demo_hint=(data.SELLER_ID, "demo-shop"), quit_on_signals=True)
-        app.run(mouse=not no_mouse)
-        return app.return_code or 0
-    finally:
-        server.stop()
-        shutil.rmtree(home, ignore_errors=True)
-        os.environ.pop("CDTUI_HOME", None)
-        os.environ.update(saved_env)

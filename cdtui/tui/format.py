@@ -16,13 +16,17 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 
-from cdtui.models import Address, OrderRecord, State
+from cdtui.models import Address, OrderRecord
+from cdtui.orders.enums import State
+from cdtui.orders.states import STATE_INFO
 from cdtui.text import printable
 
 if TYPE_CHECKING:
-    from cdtui.storage.store import OrderRow
+    from cdtui.engine import LabelOutcome
+    from cdtui.orders.summary import OrderSummary
 
 
 def safe(value: object) -> str:
@@ -38,7 +42,7 @@ def safe_lines(value: object) -> str:
     return printable(value, lines=True)
 
 
-def text(value: object, style: str = "") -> Text:
+def text(value: object, style: str | Style = "") -> Text:
     """A ``Text`` of ``safe(value)``: styled, never read as markup."""
     return Text(safe(value), style=style)
 
@@ -71,23 +75,13 @@ def _needs_escape(char: str) -> bool:
     return char != "\n" and safe_lines(char) != char
 
 
-STATE_LABELS: dict[State, str] = {
-    State.WAITING_ACCEPTANCE: "to accept",
-    State.TO_SHIP: "to ship",
-    State.LABEL_PENDING: "label pending",
-    State.LABELLED: "label created",
-    State.TRACKING_SENT: "tracking sent",
-    State.DELIVERED: "delivered",
-    State.CANCELLED: "cancelled",
-    State.NOT_SHIPPABLE: "not shippable",
-}
-
-
-def state_label(rec: OrderRecord | OrderRow) -> str:
-    """The state word of an order as the operator reads it; a label error wins."""
+def state_label(rec: OrderRecord | OrderSummary) -> str:
+    """The state word of an order as the operator reads it (``orders.states.STATES``);
+    a label error wins."""
     if rec.error and rec.state in (State.TO_SHIP, State.LABEL_PENDING):
         return "error"
-    return STATE_LABELS.get(rec.state) or safe(rec.state)
+    info = STATE_INFO.get(rec.state)
+    return info.word if info else safe(rec.state)
 
 
 def local(dt: datetime) -> datetime:
@@ -170,14 +164,6 @@ class Due:
     OVERDUE = 3
 
 
-def deadline(rec: OrderRecord) -> datetime | None:
-    order = rec.order
-    if order.shipped_at_max:
-        return order.shipped_at_max
-    dates = [ln.delivery.shipped_at_max for ln in order.lines if ln.delivery.shipped_at_max]
-    return min(dates) if dates else None
-
-
 def ship_by(due_at: datetime | None, now: datetime, *, open_: bool) -> tuple[str, int]:
     """Ship-by text and urgency. Only open orders (still to ship) can be overdue."""
     if due_at is None:
@@ -202,19 +188,6 @@ def ship_by(due_at: datetime | None, now: datetime, *, open_: bool) -> tuple[str
 def destination_parts(country: str | None, postal_code: str | None, city: str | None) -> str:
     """``FR 75002 Paris`` from its parts."""
     return safe(" ".join(p for p in (country, postal_code, city) if p))
-
-
-def customer(address: Address | None) -> str:
-    if address is None:
-        return ""
-    return safe(address.name or address.company_name or "")
-
-
-def destination(address: Address | None) -> str:
-    """``FR 75002 Paris``."""
-    if address is None:
-        return ""
-    return destination_parts(address.country_code, address.postal_code, address.city)
 
 
 def address_lines(address: Address | None) -> list[str]:
@@ -242,13 +215,6 @@ def relay_point(point_id: str | None, name: str | None) -> str:
     return f"{point} ({safe(name)})" if name else point
 
 
-def items(rec: OrderRecord) -> str:
-    """``2× Casque audio`` for one line, ``3 items (2 lines)`` for several."""
-    lines = rec.order.shippable_lines or rec.order.lines
-    title = (lines[0].offer.product_title or lines[0].sku) if lines else None
-    return items_summary(len(lines), sum(ln.quantity for ln in lines), title)
-
-
 def items_summary(lines: int, quantity: int, title: str | None) -> str:
     """``items`` from counts: ``title`` is the first line's product title or SKU."""
     if not lines:
@@ -274,3 +240,18 @@ def channel_name(rec: OrderRecord) -> str:
     if channel is None:
         return ""
     return safe(channel.name or channel.id)
+
+
+def label_done(outcome: LabelOutcome) -> str:
+    """What a toast says of a label bought: carrier, tracking, relay point, customs,
+    and whether the marketplace has the tracking yet."""
+    text = f"{safe(outcome.carrier)} {safe(outcome.tracking_number)}".strip()
+    if outcome.relay_point:
+        text += f" to relay point {safe(outcome.relay_point)}"
+    if outcome.customs_path:
+        text += "; customs declaration saved beside the label"
+    if outcome.tracking_sent:
+        text += "; tracking sent to the marketplace."
+    else:
+        text += "; tracking will be sent at the next sync."
+    return text

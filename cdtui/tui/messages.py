@@ -1,4 +1,13 @@
-"""Messages posted by workers. Workers never touch widgets; the UI reacts to these."""
+"""The messages of the TUI, in two kinds.
+
+Worker reports (``SyncProgressed``, ``LabelCreated``, ...) are posted by the app's
+workers to the app only: workers never touch widgets. The app turns them into its
+reactive state and its signals (``protocols.Host``), which the screens follow.
+
+Intents (``SyncRequested``, ``LabelsRequested``, ...) are how a screen asks the app to
+act: the screen posts one to itself and it bubbles up to the app, so no screen imports
+the app.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+if TYPE_CHECKING:
+    from cdtui.config import Settings
+    from cdtui.engine import LabelOutcome, SyncReport
+    from cdtui.tui.dialogs.label import LabelChoice
+
 
 class _AppMessage(Message, bubble=False):
-    """Delivered to one node only: the app re-posts what screens need to see."""
+    """Delivered to one node only: the app."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Textual resets ``bubble`` to True for every subclass unless told otherwise.
@@ -17,12 +31,7 @@ class _AppMessage(Message, bubble=False):
         super().__init_subclass__(**kwargs)
 
 
-if TYPE_CHECKING:
-    from cdtui.engine import LabelOutcome, SyncReport
-
-
-class SyncStarted(_AppMessage):
-    pass
+# ---------------------------------------------------------------- worker reports
 
 
 class SyncProgressed(_AppMessage):
@@ -58,13 +67,20 @@ class LabelFailed(_AppMessage):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class LabelProgress:
+    """How far a label run is: ``done`` of ``total`` orders."""
+
+    done: int
+    total: int
+
+
 class LabelRunProgressed(_AppMessage):
     """Bulk label progress: collapses when several pile up."""
 
     def __init__(self, done: int, total: int) -> None:
         super().__init__()
-        self.done = done
-        self.total = total
+        self.progress = LabelProgress(done, total)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LabelRunProgressed)
@@ -84,8 +100,53 @@ class LabelRunFinished(_AppMessage):
 
 
 class OrdersChanged(_AppMessage):
-    """Something changed the store's orders: screens showing orders reload."""
+    """Something changed the store's orders (here or in another process): the app tells
+    every screen showing orders (``Host.orders_changed``)."""
 
 
 class IntegrationsChanged(_AppMessage):
-    """An integration was added, updated, synced or removed."""
+    """An integration was added, updated or removed: the app rereads them and tells the
+    screens (``Host.integrations_changed``)."""
+
+
+# ---------------------------------------------------------------- intents
+
+
+class SyncRequested(Message):
+    """Sync now (one integration, or all). ``manual``: the operator asked, so every
+    tracking update still waiting is retried now."""
+
+    def __init__(self, integration_id: str | None = None, *, manual: bool = False) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.manual = manual
+
+
+class LabelsRequested(Message):
+    """Buy labels for these orders (one order with the operator's ``choice``, or each
+    with its shop's defaults)."""
+
+    def __init__(self, order_ids: list[str], choice: LabelChoice | None = None) -> None:
+        super().__init__()
+        self.order_ids = order_ids
+        self.choice = choice
+
+
+class DisconnectRequested(Message):
+    """Ask the operator, then disconnect this integration."""
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+
+
+class InboxRequested(Message):
+    """Close every screen above the inbox."""
+
+
+class SettingsSaved(Message):
+    """Setup saved these settings: the app (re)builds its engine with them."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings

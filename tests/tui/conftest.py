@@ -12,7 +12,7 @@ from tui_helpers import connect_and_sync
 
 from cdtui.config import save_settings
 from cdtui.sandbox.server import SandboxServer
-from cdtui.tui.app import demo_settings
+from cdtui.tui.demo import demo_settings
 
 
 @pytest.fixture(autouse=True)

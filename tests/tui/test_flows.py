@@ -97,7 +97,7 @@ async def test_connect_explains_failures_and_keeps_what_was_typed(tui_home: Path
 
         await fill_connect(pilot, "Other", "55555", "other-shop")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not screen._busy and str(message.render()))
+        await wait_for(pilot, lambda: not screen.busy and str(message.render()))
         assert "has not delegated access" in str(message.render())
         assert screen.query_one("#seller-input", Input).value == "55555"
 
@@ -142,7 +142,7 @@ async def test_bulk_labels_with_one_failing_order(synced_home: Path) -> None:
         await wait_for(
             pilot,
             lambda: (
-                isinstance(app.screen, InboxScreen) and not app.labels_running and screen._failures
+                isinstance(app.screen, InboxScreen) and not app.labels_running and screen.failures
             ),
         )
 
@@ -158,7 +158,7 @@ async def test_bulk_labels_with_one_failing_order(synced_home: Path) -> None:
         await pilot.press("R")
         await wait_for(pilot, lambda: not app.labels_running)
         await pilot.pause(0.2)
-        assert list(screen._failures) == [failing[0].order_id]
+        assert list(screen.failures) == [failing[0].order_id]
 
 
 async def test_integration_settings_update_and_disconnect(synced_home: Path) -> None:
@@ -267,7 +267,7 @@ async def test_search_filters_as_you_type(synced_home: Path) -> None:
         table = screen.query_one(OrderTable)
         target = table.rows[3]
         await pilot.press("slash")
-        await type_text(pilot, target.cells[0])
+        await type_text(pilot, target.reference)
         await wait_for(pilot, lambda: [r.order_id for r in table.rows] == [target.order_id])
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: len(table.rows) > 1)

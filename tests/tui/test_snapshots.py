@@ -20,7 +20,8 @@ from cdtui.models import OrderRecord, State
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 from cdtui.storage.store import Store
-from cdtui.tui.app import CdtuiApp, demo_settings
+from cdtui.tui.app import CdtuiApp
+from cdtui.tui.demo import demo_settings
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelDialog

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 from rich.text import Text
 from textual import work
@@ -16,13 +15,12 @@ from textual.widgets.selection_list import Selection
 
 from cdtui.errors import CdtuiError
 from cdtui.models import Subscription
+from cdtui.orders.rules import Channels, parse_channels
 from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Static
 
 ALL = "__all__"
 ALL_LABEL = "All sales channels"
-
-Channels = list[str] | Literal["all"]
 
 
 def describe_channels(channels: list[str] | str, names: dict[str, str] | None = None) -> str:
@@ -108,7 +106,14 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
         if not self._loaded:
             return
         selected = [v for v in self.query_one(SelectionList).selected if v != ALL]
-        self.dismiss(selected or "all")
+        try:  # as the engine and the command line read them: "all" when none is ticked
+            channels = parse_channels(selected or None)
+        except CdtuiError as exc:
+            status = self.query_one("#channels-status", Static)
+            status.update(exc.message)
+            status.add_class("error")
+            return
+        self.dismiss(channels)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -5,34 +5,46 @@ dialog shows the plan and replans when the operator changes the weight, corrects
 address or includes lines with a cancellation request. Enter dismisses with a
 ``LabelChoice`` the caller hands to ``Engine.create_label``; an option that cannot
 serve the order, or a plan with a problem, is refused with the reason instead.
+What the dialog says (the plan as text) is built in ``label_text.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from cdtui.errors import CdtuiError
+from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import OrderRecord, ShippingOption
+from cdtui.orders.rules import parse_weight
 from cdtui.orders.shipping import AddressOverride, Verdict
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.address import FIELD_NAMES, AddressDialog, corrected, order_address
-from cdtui.tui.widgets.plain import Label, Static, add_row
+from cdtui.tui.dialogs.label_text import (
+    HS_CODES_HINT,
+    cancel_requests_text,
+    choice_text,
+    contents_text,
+    hint_text,
+    need_text,
+    option_row,
+    options_status,
+    to_text,
+)
+from cdtui.tui.widgets.plain import Label, Static
 
 if TYPE_CHECKING:
     from cdtui.labels import LabelPlan
@@ -40,9 +52,6 @@ if TYPE_CHECKING:
 #: ``planner(weight_kg=…, shipping_option=…, address=…, include_cancel_requests=…)``:
 #: ``Engine.label_plan`` for one order
 Planner = Callable[..., Awaitable["LabelPlan"]]
-
-CORRECTED = "Address corrected for this label (never sent to the marketplace)"
-HS_CODES_HINT = "In cdtui: i, then Enter on the shop: HS codes are in its settings."
 
 
 @dataclass(frozen=True)
@@ -55,65 +64,13 @@ class LabelChoice:
     include_cancel_requests: bool = False
 
 
-def parse_weight(text: str) -> Decimal | None:
-    """A weight in kg from what was typed (``1,5`` accepted), or None if unusable."""
+def typed_weight(text: str) -> Decimal | None:
+    """The weight typed (``rules.parse_weight``: ``1,5`` accepted), or None while what
+    is typed is not one yet."""
     try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
+        return parse_weight(text)
+    except UsageError:
         return None
-    if not value.is_finite() or value <= 0 or value > 1000:
-        return None
-    return value
-
-
-def option_row(verdict: Verdict) -> Table | Group:
-    """Name, carrier, price; an option that cannot serve the order dimmed, with why."""
-    opt = verdict.option
-    style = "dim" if verdict.excluded else ""
-    row = Table.grid(expand=True, padding=(0, 1))
-    row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    row.add_column(width=14, no_wrap=True, overflow="ellipsis")
-    row.add_column(width=10, justify="right", no_wrap=True)
-    add_row(
-        row,
-        fmt.text(opt.name, style),
-        fmt.text(opt.carrier_name or opt.carrier_code, style),
-        Text(fmt.money(opt.price, opt.currency or "EUR") or "no price", style=style),
-    )
-    if not verdict.excluded:
-        return row
-    reason = Text(
-        f"  ✗ {fmt.safe(verdict.excluded)}", style="dim italic", no_wrap=True, overflow="ellipsis"
-    )
-    return Group(row, reason)
-
-
-def describe_chooser(chosen_by: str) -> str:
-    """``rule 1 (…)`` / ``default option`` / ``cheapest`` as the dialog says it."""
-    return {
-        "cheapest": "cheapest option that serves this order",
-        "default option": "the shop's default option",
-        "operator": "you",
-    }.get(chosen_by) or fmt.safe(chosen_by)
-
-
-def address_text(address: dict[str, str] | None) -> str:
-    """``Name, Calle X 12, 3º izq, no. 12, 28001 Madrid ES`` from a ``to_address``
-    (screen text: one line, controls visible)."""
-    if not address:
-        return ""
-    parts = [
-        address.get("name", ""),
-        address.get("address_line_1", ""),
-        address.get("address_line_2", ""),
-    ]
-    number = address.get("house_number")
-    parts.append(f"house no. {number}" if number else "no house number")
-    parts.append(
-        " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
-        + (f" {address['country_code']}" if address.get("country_code") else "")
-    )
-    return fmt.safe(", ".join(p for p in parts if p))
 
 
 class PlanLoaded(Message):
@@ -165,6 +122,10 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         Binding("f1", "app.help", "", show=False, id="label.help_f1"),
     ]
 
+    #: the engine's plan for what the operator set (None while the first is read, or
+    #: when planning failed); the keys that need a plan follow it
+    plan: reactive[LabelPlan | None] = reactive(None, bindings=True)
+
     def __init__(self, record: OrderRecord, weight_kg: Decimal, planner: Planner) -> None:
         super().__init__()
         self._record = record
@@ -176,7 +137,6 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         self._override: AddressOverride | None = None
         self._include_cancel_requests = False
         self._show_all = False
-        self._plan: LabelPlan | None = None
         self._generation = 0
         self._loading = False
         self._debounce: Timer | None = None
@@ -194,7 +154,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
                 classes="dialog-title",
             )
             yield Static("", id="label-to")
-            yield Static(self._contents(), id="label-contents")
+            yield Static(contents_text(rec, None), id="label-contents")
             yield Static("", id="label-need")
             yield Static("", id="label-cancel-requests")
             with Horizontal(classes="field-row", id="weight-row"):
@@ -218,10 +178,6 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         self._show_need()
         self._show_hint()
         self.replan()
-
-    @property
-    def plan(self) -> LabelPlan | None:
-        return self._plan
 
     # ------------------------------------------------------------ planning
 
@@ -259,30 +215,28 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         if message.generation != self._generation:
             return  # an older answer: a newer plan is on its way
         self._loading = False
+        self.plan = message.plan
         listing = self.query_one("#options", OptionList)
         status = self.query_one("#options-status", Static)
         if message.plan is None:
-            self._plan = None
             listing.clear_options()
             status.update(f"Could not plan the label: {fmt.safe(message.error)}")
             status.set_classes("error")
             self.query_one("#label-choice", Static).update("")
             self.query_one("#label-problem", Static).update("")
-            self.refresh_bindings()
             return
-        plan = self._plan = message.plan
+        plan = message.plan
         if self._typed_weight is None:
             self._shown_weight = plan.weight
             weight_input = self.query_one("#weight", Input)
-            if parse_weight(weight_input.value) != plan.weight:
+            if typed_weight(weight_input.value) != plan.weight:
                 weight_input.value = f"{plan.weight.normalize():f}"
         self._show_need()
         self._fill_options()
         self._show_hint()
-        self.refresh_bindings()
 
     def _shown_verdicts(self) -> list[Verdict]:
-        plan = self._plan
+        plan = self.plan
         if plan is None:
             return []
         if self._show_all:
@@ -290,10 +244,9 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         return [v for v in plan.verdicts if v.excluded is None]
 
     def _fill_options(self) -> None:
-        plan = self._plan
+        plan = self.plan
         assert plan is not None
         listing = self.query_one("#options", OptionList)
-        status = self.query_one("#options-status", Static)
         verdicts = self._shown_verdicts()
         self._filling = True
         try:
@@ -305,78 +258,38 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             listing.highlighted = index
         finally:
             self._filling = False
-        serving = len(plan.qualifying)
-        offered = len(plan.verdicts)
-        weight = fmt.weight(plan.weight)
-        if not offered:
-            status.update(f"Sendcloud offers no shipping option for {weight}.")
-            status.set_classes("error")
-        elif self._show_all:
-            status.update(
-                f"All {offered} options for {weight}, {serving} "
-                f"{'serves' if serving == 1 else 'serve'} this order (✗: cannot):"
-            )
-            status.set_classes("")
-        elif not serving:
-            status.update(
-                f"None of the {offered} options for {weight} serves this order "
-                "(a shows them and why)."
-            )
-            status.set_classes("error")
-        else:
-            hidden = offered - serving
-            more = f"; a shows {hidden} that cannot" if hidden else ""
-            status.update(f"Options for {weight} that serve this order ({serving}{more}):")
-            status.set_classes("")
+        text, problem = options_status(plan, show_all=self._show_all)
+        status = self.query_one("#options-status", Static)
+        status.update(text)
+        status.set_classes("error" if problem else "")
         self._show_choice()
 
     # ------------------------------------------------------------ what the dialog says
 
     def _show_need(self) -> None:
-        plan = self._plan
-        self.query_one("#label-contents", Static).update(self._contents())
-        to = self.query_one("#label-to", Static)
-        need = self.query_one("#label-need", Static)
-        cancel = self.query_one("#label-cancel-requests", Static)
+        plan = self.plan
         rec = self._record
+        self.query_one("#label-contents", Static).update(contents_text(rec, plan))
         address = plan.address if plan is not None else None
         if address is None:
+            shipping = rec.order.shipping_address
             address = {
                 **corrected(self._original, self._override),
-                "country_code": (
-                    rec.order.shipping_address.country_code if rec.order.shipping_address else ""
-                )
-                or "",
+                "country_code": (shipping.country_code if shipping else "") or "",
             }
+        names = [FIELD_NAMES[k] for k in self._override.as_dict()] if self._override else []
         relay = plan is not None and plan.need.relay
-        text = Text.assemble(("Buyer: " if relay else "To: ", "bold"), address_text(address))
-        if self._override is not None:
-            names = ", ".join(FIELD_NAMES[k] for k in self._override.as_dict())
-            text.append(f"\n{CORRECTED}: {names}", style="bold yellow")
-        to.update(text)
-        if plan is None:
-            need.update(Text.assemble(("Needs: ", "bold"), ("reading…", "dim")))
-        else:
-            parts = Text.assemble(("Needs: ", "bold"), fmt.safe(plan.need.describe()))
-            if plan.customs:
-                parts.append(" · customs: outside the EU", style="bold yellow")
-            need.update(parts)
+        self.query_one("#label-to", Static).update(to_text(address, relay=relay, corrected=names))
+        self.query_one("#label-need", Static).update(need_text(plan))
         asked = (
             plan.cancel_request_lines
             if plan is not None
             else [ln.order_line_id for ln in rec.order.cancel_request_lines]
         )
+        cancel = self.query_one("#label-cancel-requests", Static)
         cancel.display = bool(asked)
         if asked:
-            box = "[x]" if self._include_cancel_requests else "[ ]"
-            lines = fmt.safe(", ".join(asked))
-            cancel.update(
-                Text.assemble(
-                    ("Cancellation requested on line " + lines + ". ", "bold red"),
-                    (f"c {box} ", "bold"),
-                    "include lines with a cancellation request (only if the customer asked)",
-                )
-            )
+            cancel.update(cancel_requests_text(asked, self._include_cancel_requests))
 
     def _highlighted(self) -> Verdict | None:
         listing = self.query_one("#options", OptionList)
@@ -388,8 +301,8 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
 
     def _show_choice(self, refusal: str | None = None, *, refused: bool = False) -> None:
         """The chosen-by line and notes (or why the highlighted option cannot serve the
-        order, in error style once Enter was refused), and the problem or ``refusal``."""
-        plan = self._plan
+        order, in alert style once Enter was refused), and the problem or ``refusal``."""
+        plan = self.plan
         line = self.query_one("#label-choice", Static)
         problem = self.query_one("#label-problem", Static)
         if plan is None:
@@ -398,25 +311,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             problem.update(fmt.text(refusal) if refusal else "")
             problem.display = bool(refusal)
             return
-        text = Text()
-        verdict = self._highlighted()
-        choice = plan.choice
-        if verdict is not None and verdict.excluded:
-            style = "bold red" if refused else ""
-            text.append("✗ Cannot serve this order: ", style=style or "bold")
-            text.append(fmt.safe(verdict.excluded), style=style)
-        elif choice is not None:
-            if verdict is None or verdict.option.code == choice.option.code:
-                text.append("Chosen by: ", style="bold")
-                text.append(describe_chooser(choice.chosen_by))
-            else:
-                text.append("Your choice", style="bold")
-                text.append(f" (preselected: {fmt.safe(choice.option.name)}, by ")
-                text.append(describe_chooser(choice.chosen_by) + ")")
-        for note in choice.notes if choice is not None else []:
-            text.append(f"\nNote: {fmt.safe(note)}", style="dim")
-        if plan.message and (plan.problem is None or plan.message not in plan.problem):
-            text.append(f"\nSendcloud: {fmt.safe(plan.message)}", style="dim")
+        text = choice_text(plan, self._highlighted(), refused=refused)
         line.update(text)
         line.display = bool(text.plain)
         shown = fmt.safe(refusal or plan.problem)
@@ -447,45 +342,16 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         self.call_after_refresh(self._fit_list)
 
     def _show_hint(self) -> None:
-        # c is explained on the cancellation line itself
-        keys = [
-            "Enter buys",
-            "a qualifying only" if self._show_all else "a all options",
-            "e address",
-            "w weight",
-            "Esc cancels",
-        ]
-        self.query_one("#label-hint", Static).update(" · ".join(keys))
-
-    def _contents(self) -> Text:
-        """What goes in the parcel, on one line: the plan's lines (before the plan, the
-        lines ready to ship)."""
-        rec = self._record
-        plan = self._plan
-        if plan is not None:
-            lines = [ln for ln in rec.order.lines if ln.order_line_id in plan.line_ids]
-        else:
-            lines = [ln for ln in rec.order.shippable_lines if ln.status != "CancelRequest"]
-        items = "; ".join(
-            f"{ln.quantity}× {fmt.safe(ln.offer.product_title or ln.sku) or 'item'}"
-            + (f" ({fmt.safe(ln.sku)})" if ln.sku else "")
-            for ln in lines
-        )
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("Contents: ", style="bold")
-        if len(lines) > 1:
-            text.append(f"{len(lines)} lines: ")
-        text.append(items or "—")
-        return text
+        self.query_one("#label-hint", Static).update(hint_text(show_all=self._show_all))
 
     # ------------------------------------------------------------ keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_cancel_requests":
-            plan = self._plan
+            plan = self.plan
             return bool(plan is not None and plan.cancel_request_lines) or None
         if action == "toggle_all":
-            return self._plan is not None or None
+            return self.plan is not None or None
         return True
 
     @on(OptionList.OptionHighlighted, "#options")
@@ -496,14 +362,14 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         self._show_choice()
 
     def action_toggle_all(self) -> None:
-        if self._plan is None:
+        if self.plan is None:
             return
         self._show_all = not self._show_all
         self._fill_options()
         self._show_hint()
 
     def action_toggle_cancel_requests(self) -> None:
-        if self._plan is None or not self._plan.cancel_request_lines:
+        if self.plan is None or not self.plan.cancel_request_lines:
             return
         self._include_cancel_requests = not self._include_cancel_requests
         self._show_need()
@@ -532,8 +398,9 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
     @on(Input.Changed, "#weight")
     def weight_changed(self, event: Input.Changed) -> None:
         error = self.query_one("#weight-error", Static)
-        weight = parse_weight(event.value)
+        weight = typed_weight(event.value)
         if weight is None:
+            # one line beside the field: the rule's full sentence does not fit there
             error.update("a weight in kg, e.g. 1.25")
             return
         error.update("")
@@ -558,11 +425,11 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
 
     def _confirm(self) -> None:
         weight_input = self.query_one("#weight", Input)
-        weight = parse_weight(weight_input.value)
+        weight = typed_weight(weight_input.value)
         if weight is None:
             weight_input.focus()
             return
-        plan = self._plan
+        plan = self.plan
         if plan is None or self._loading:
             if not self._loading:
                 self.replan()

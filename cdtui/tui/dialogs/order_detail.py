@@ -16,9 +16,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
-from cdtui.models import OrderRecord, State
+from cdtui.models import OrderRecord
+from cdtui.orders.enums import OrderStatus, State
 from cdtui.orders.shipping import order_need
+from cdtui.orders.states import OPEN_STATES
+from cdtui.orders.summary import summarize_record
 from cdtui.tui import format as fmt
+from cdtui.tui import palette
 from cdtui.tui.widgets.plain import Static, add_row
 
 
@@ -43,13 +47,18 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold", no_wrap=True)
     head.add_column()
-    ship_text, due = fmt.ship_by(fmt.deadline(rec), now, open_=rec.state == State.TO_SHIP)
-    due_style = {fmt.Due.OVERDUE: "bold red", fmt.Due.TODAY: "bold yellow"}.get(due, "")
+    ship_by = summarize_record(rec).ship_by  # the one definition of the deadline
+    ship_text, due = fmt.ship_by(ship_by, now, open_=rec.state in OPEN_STATES)
+    alert, note = palette.rich(palette.ALERT), palette.rich(palette.NOTE)
+    due_style = {
+        fmt.Due.OVERDUE: alert,
+        fmt.Due.TODAY: palette.rich(palette.WARNING),
+    }.get(due, "")
     add_row(head, "State", Text(fmt.state_label(rec), style="bold"))
     if rec.attention:
-        add_row(head, "Attention", fmt.text(rec.attention, "bold red"))
+        add_row(head, "Attention", fmt.text(rec.attention, alert))
     if rec.error:
-        add_row(head, "Last error", fmt.text(rec.error, "red"))
+        add_row(head, "Last error", fmt.text(rec.error, palette.rich(palette.ERROR)))
     add_row(head, "Marketplace", f"{fmt.channel_name(rec)} · {order.status}")
     add_row(head, "Delivery", order_need(rec).describe())
     add_row(head, "Order id", rec.order_id)
@@ -57,7 +66,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     add_row(
         head,
         "Ship by",
-        Text(f"{fmt.full_datetime(fmt.deadline(rec))}  {ship_text}", style=due_style),
+        Text(f"{fmt.full_datetime(ship_by)}  {ship_text}", style=due_style),
     )
     add_row(head, "Total", fmt.money(order.total_price.selling_price, order.currency_code))
 
@@ -80,7 +89,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
             ln.offer.product_title or "",
             ln.sku or "",
             ln.delivery.mode or "",
-            fmt.text(status, "bold red" if ln.status == "CancelRequest" else ""),
+            fmt.text(status, alert if ln.status == OrderStatus.CANCEL_REQUEST else ""),
             fmt.money(ln.selling_price.unit_sales_price, order.currency_code),
         )
 
@@ -112,7 +121,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
                 "Address",
                 fmt.text(
                     f"corrected for this label (never sent to the marketplace) — {corrected}",
-                    "yellow",
+                    note,
                 ),
             )
         if info.included_cancel_requests:
@@ -122,7 +131,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
                 fmt.text(
                     "lines with a cancellation request: "
                     + ", ".join(info.included_cancel_requests),
-                    "yellow",
+                    note,
                 ),
             )
         if info.label_path:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input
 
@@ -20,13 +19,13 @@ from cdtui.errors import (
     TimedOut,
     Unavailable,
 )
-from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
-from cdtui.tui.messages import IntegrationsChanged
-from cdtui.tui.widgets.form import FormField
+from cdtui.orders import rules
+from cdtui.orders.rules import Channels
+from cdtui.tui.dialogs.channels import ChannelSelectionDialog, describe_channels
+from cdtui.tui.messages import InboxRequested, IntegrationsChanged, SyncRequested
+from cdtui.tui.protocols import host
+from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
-
-if TYPE_CHECKING:
-    from cdtui.tui.app import CdtuiApp
 
 DELEGATION_STEPS = Text.assemble(
     ("Before you connect: the delegation\n", "bold"),
@@ -42,26 +41,6 @@ DELEGATION_STEPS = Text.assemble(
     "your seller-portal login.\n\n",
     ("Orders then sync every 10 minutes. Labels are only created when you ask.", "dim"),
 )
-
-
-def check_name(value: str, taken: set[str]) -> str | None:
-    name = value.strip()
-    if not name:
-        return "a name is required (your choice, e.g. My shop)"
-    if name.casefold() in taken:
-        return "another integration already has this name"
-    if len(name) > 60:
-        return "at most 60 characters"
-    return None
-
-
-def check_seller_id(value: str) -> str | None:
-    value = value.strip()
-    if not value:
-        return "the Seller ID is required (Octopia → Settings, top right)"
-    if not value.isascii() or not value.isdigit():
-        return "digits only"
-    return None
 
 
 def check_login(value: str) -> str | None:
@@ -103,18 +82,16 @@ class ConnectScreen(Screen[None]):
         Binding("f1", "app.help", "Help", id="connect.help"),
     ]
 
+    #: a connection is being checked with Octopia: Connect and Channels wait
+    busy = reactive(False, bindings=True)
+
     def __init__(self, *, hint: tuple[str, str] | None = None) -> None:
         super().__init__()
         self._hint = hint
         self._channels: Channels = "all"
-        self._busy = False
-
-    @property
-    def cdtui(self) -> CdtuiApp:
-        return cast("CdtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
-        taken = {i.name.casefold() for i in self.cdtui.integrations()}
+        taken = {rules.name_key(i.name) for i in host(self).integrations()}
         # the sandbox's seller is filled in: a demo only needs a name and ^s
         seller, login = self._hint or ("", "")
         yield Static("Connect a Cdiscount / Octopia seller", classes="screen-title")
@@ -125,8 +102,8 @@ class ConnectScreen(Screen[None]):
                     id="name",
                     placeholder="e.g. My shop",
                     hint="a name you choose",
-                    validate=lambda v: check_name(v, taken),
-                    max_length=60,
+                    validate=new_name(taken),
+                    max_length=rules.NAME_MAX,
                 )
                 yield FormField(
                     "Seller ID",
@@ -134,7 +111,7 @@ class ConnectScreen(Screen[None]):
                     value=seller,
                     placeholder="e.g. 98979",
                     hint="digits (Octopia → Settings)",
-                    validate=check_seller_id,
+                    validate=checked_by(rules.check_seller_id),
                     max_length=20,
                 )
                 yield FormField(
@@ -197,7 +174,7 @@ class ConnectScreen(Screen[None]):
     # ------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("connect", "channels") and self._busy:
+        if action in ("connect", "channels") and self.busy:
             return None
         return True
 
@@ -205,7 +182,7 @@ class ConnectScreen(Screen[None]):
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
         else:
-            self.cdtui.show_inbox()
+            self.post_message(InboxRequested())
 
     def action_channels(self) -> None:
         seller = self.query_one("#seller", FormField)
@@ -213,8 +190,8 @@ class ConnectScreen(Screen[None]):
             seller.input.focus()
             self._message("Enter the Seller ID first: the channels are read from it.", kind="error")
             return
-        seller_id = seller.value.strip()
-        engine = self.cdtui.engine
+        seller_id = rules.check_seller_id(seller.value)
+        engine = host(self).engine
         if engine is None:
             return
 
@@ -231,7 +208,7 @@ class ConnectScreen(Screen[None]):
         )
 
     def action_connect(self) -> None:
-        if self._busy:
+        if self.busy:
             return
         fields = self._fields()
         bad = [f for f in fields if not f.check()]
@@ -240,14 +217,13 @@ class ConnectScreen(Screen[None]):
             self._message("Please correct the highlighted field.", kind="error")
             return
         name, seller_id, login = (f.value.strip() for f in fields)
-        self._busy = True
-        self.refresh_bindings()
+        self.busy = True
         self._message(f"Checking the delegation of seller {seller_id} with Octopia…", kind="busy")
         self.connect(name, seller_id, login, self._channels)
 
     @work(group="connect", exit_on_error=False)
     async def connect(self, name: str, seller_id: str, login: str, channels: Channels) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         try:
             if engine is None:
                 raise CdtuiError("The installation is not set up yet.")
@@ -255,11 +231,10 @@ class ConnectScreen(Screen[None]):
                 name=name, seller_id=seller_id, login=login, channels=channels
             )
         except Exception as exc:  # every failure is explained, the form is kept
-            self._busy = False
-            self.refresh_bindings()
+            self.busy = False
             self._message(explain_connect_error(exc, seller_id), kind="error")
             return
-        self._busy = False
+        self.busy = False
         self._message("Your integration is ready", kind="ok")
         self.app.notify(
             f"{integration.name} (seller {integration.seller_id}) is connected; "
@@ -267,5 +242,5 @@ class ConnectScreen(Screen[None]):
             title="Your integration is ready",
         )
         self.app.post_message(IntegrationsChanged())
-        self.cdtui.request_sync(integration.id)
-        self.cdtui.show_inbox()
+        self.post_message(SyncRequested(integration.id))
+        self.post_message(InboxRequested())

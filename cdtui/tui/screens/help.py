@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
+from cdtui.tui import palette
 from cdtui.tui.widgets.plain import Static
 
 #: keys handled by widgets themselves, worth telling the user about
@@ -78,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column(style=palette.rich(palette.MARK), no_wrap=True)
         table.add_column()
         for keys, description, enabled in self._rows:
             note = Text(description, style="" if enabled else "dim")

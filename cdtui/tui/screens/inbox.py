@@ -1,7 +1,11 @@
 """The order inbox: every integration's orders, filtered, searched, sorted, selected.
 
 The screen coordinates: the table shows rows, dialogs ask, workers (here and in the
-app) do the network and disk work and answer with messages.
+app) do the network and disk work and answer with messages. What the keys can do
+follows reactive state (the table's cursor and selection, the orders being worked on,
+the failures of the last run, the app's ``labels_running``), never a manual refresh.
+What is filtered and how the head line reads is in ``inbox_view.py``; the label run
+panel is ``widgets/run_panel.py``.
 """
 
 from __future__ import annotations
@@ -9,59 +13,40 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar
+from textual.widgets import Footer, Input
 
 from cdtui.errors import CdtuiError
-from cdtui.models import OrderRecord, State
+from cdtui.models import OrderRecord
+from cdtui.orders.enums import State
 from cdtui.storage.store import gc_paused
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog
 from cdtui.tui.dialogs.order_detail import OrderDetailDialog
-from cdtui.tui.messages import (
-    IntegrationsChanged,
-    LabelRunFinished,
-    LabelRunProgressed,
-    OrdersChanged,
-    RunSummary,
+from cdtui.tui.messages import LabelProgress, LabelsRequested, RunSummary
+from cdtui.tui.protocols import host
+from cdtui.tui.screens.inbox_view import (
+    FILTERS_BY_KEY,
+    STATE_FILTERS,
+    TO_SHIP,
+    channel_name,
+    filter_rows,
+    head_text,
+    shop_name,
 )
 from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
 from cdtui.tui.widgets.plain import Label, Static
+from cdtui.tui.widgets.run_panel import RunPanel
 from cdtui.tui.widgets.status_line import StatusLine
-
-if TYPE_CHECKING:
-    from cdtui.tui.app import CdtuiApp
-
-
-@dataclass(frozen=True)
-class StateFilter:
-    key: str
-    title: str
-    states: frozenset[State] | None  # None: every state
-    attention: bool = False
-
-
-STATE_FILTERS: tuple[StateFilter, ...] = (
-    StateFilter("0", "All", None),
-    StateFilter("1", "To ship", frozenset({State.TO_SHIP, State.LABEL_PENDING})),
-    StateFilter("2", "To accept", frozenset({State.WAITING_ACCEPTANCE})),
-    StateFilter("3", "Label created", frozenset({State.LABELLED})),
-    StateFilter("4", "Tracking sent", frozenset({State.TRACKING_SENT})),
-    StateFilter("5", "Needs attention", None, attention=True),
-    StateFilter("6", "Cancelled", frozenset({State.CANCELLED})),
-    StateFilter("7", "Delivered", frozenset({State.DELIVERED})),
-    StateFilter("8", "Not shippable", frozenset({State.NOT_SHIPPABLE})),
-)
 
 
 class OrdersLoaded(Message):
@@ -86,28 +71,6 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-def filter_rows(
-    rows: list[Row],
-    state_filter: StateFilter,
-    channel: str | None,
-    integration: str | None,
-    search: str,
-) -> list[Row]:
-    """The rows that pass every filter, in the order given (already sorted)."""
-    terms = search.casefold().split()
-    states = state_filter.states
-    attention = state_filter.attention
-    return [
-        r
-        for r in rows
-        if (states is None or r.state in states)
-        and (not attention or r.attention or r.error)
-        and (channel is None or r.channel_id == channel)
-        and (integration is None or r.integration_id == integration)
-        and all(t in r.haystack for t in terms)
-    ]
-
-
 class InboxScreen(Screen[None]):
     TITLE = "Order inbox"
     BINDINGS = [
@@ -128,12 +91,12 @@ class InboxScreen(Screen[None]):
         *[
             Binding(
                 f.key,
-                f"state_filter({n})",
+                f"state_filter('{f.key}')",
                 f"Show: {f.title}",
                 show=False,
                 id=f"inbox.filter_{f.key}",
             )
-            for n, f in enumerate(STATE_FILTERS)
+            for f in STATE_FILTERS
         ],
         Binding("C", "next_channel", "Channel filter", show=False, id="inbox.channel"),
         Binding("I", "next_integration", "Shop filter", show=False, id="inbox.integration"),
@@ -141,22 +104,23 @@ class InboxScreen(Screen[None]):
         Binding("escape", "escape", "Clear search", show=False, id="inbox.escape"),
     ]
 
+    #: the key of the state filter shown (``inbox_view.STATE_FILTERS``)
+    state_filter = reactive(TO_SHIP, init=False)
+    #: only this sales channel / integration (None: all)
+    channel: reactive[str | None] = reactive(None, init=False)
+    integration: reactive[str | None] = reactive(None, init=False)
+    #: orders with an approval or a label cancellation under way: their keys wait
+    busy: reactive[frozenset[str]] = reactive(frozenset, bindings=True)
+    #: the orders the last label run failed on, and why (``R`` retries them)
+    failures: reactive[dict[str, str]] = reactive(dict, bindings=True)
+
     def __init__(self) -> None:
         super().__init__()
         self._all: list[Row] = []
-        self._state_filter = 1
-        self._channel: str | None = None
-        self._integration: str | None = None
         self._search = ""
         self._generation = 0
         self._loaded_generation = -1
         self._pending_search: str | None = None
-        self._failures: dict[str, str] = {}
-        self._busy_orders: set[str] = set()
-
-    @property
-    def cdtui(self) -> CdtuiApp:
-        return cast("CdtuiApp", self.app)
 
     # ------------------------------------------------------------ layout
 
@@ -170,17 +134,18 @@ class InboxScreen(Screen[None]):
         table = OrderTable(id="orders")
         table.empty_text = "Loading orders…"
         yield table
-        with Vertical(id="run-panel"):
-            with Horizontal(id="run-progress-row"):
-                yield Static("", id="run-text")
-                yield ProgressBar(id="run-progress", show_eta=False)
-            yield Static("", id="run-results")
+        yield RunPanel(id="run-panel")
         yield StatusLine()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#run-panel").display = False
-        self.query_one(OrderTable).focus()
+        app = host(self)
+        app.orders_changed.subscribe(self, self._orders_changed)
+        app.integrations_changed.subscribe(self, self._integrations_changed)
+        app.labels_progressed.subscribe(self, self._labels_progressed)
+        app.labels_finished.subscribe(self, self._labels_finished)
+        self.watch(self.table, "selected", self._selection_changed, init=False)
+        self.table.focus()
         self.reload()
 
     @property
@@ -196,18 +161,19 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, group="inbox-load", exit_on_error=False)
     def load_orders(self, generation: int, sort_key: str) -> None:
-        """The store's light rows (no pydantic record), made display rows and sorted here,
-        off the event loop; full records are read only for an order's detail or action."""
-        app = self.cdtui
-        store = app.store
-        if store is None:
+        """The store's order summaries (no pydantic record), made display rows and sorted
+        here, off the event loop; full records are read only for an order's detail or
+        action."""
+        app = host(self)
+        engine = app.engine
+        if engine is None:
             return
         try:
-            orders = store.order_rows()
-            names = {i.id: i.name for i in store.integrations()}
+            orders = engine.store.order_rows()
+            names = {i.id: i.name for i in engine.store.integrations()}
         except CdtuiError as exc:
-            app.call_from_thread(
-                app.notify, exc.message, title="Cannot read the orders", severity="error"
+            self.app.call_from_thread(
+                self.app.notify, exc.message, title="Cannot read the orders", severity="error"
             )
             return
         now = app.clock()
@@ -227,8 +193,7 @@ class InboxScreen(Screen[None]):
         if message.sort_key != self.table.sort_key:  # the sort changed meanwhile
             rows.sort(key=lambda r: r.sort_key(self.table.sort_key))
         self._all = rows
-        present = {r.order_id for r in rows}
-        self.table.selected &= present
+        self.table.selected &= {r.order_id for r in rows}
         self.table.empty_text = "No orders here. s syncs now, 0 shows every state, n connects."
         self.apply_filters()
         if first:
@@ -237,70 +202,50 @@ class InboxScreen(Screen[None]):
     def apply_filters(self) -> None:
         rows = filter_rows(
             self._all,
-            STATE_FILTERS[self._state_filter],
-            self._channel,
-            self._integration,
+            FILTERS_BY_KEY[self.state_filter],
+            self.channel,
+            self.integration,
             self._search,
         )
         with self.app.batch_update():
             self.table.show_rows(rows)
-            self._update_head(len(rows))
-        self.refresh_bindings()
+            self._update_head()
 
-    def _update_head(self, shown: int) -> None:
-        to_ship = overdue = today = attention = 0
-        for r in self._all:
-            if r.state == State.TO_SHIP:
-                to_ship += 1
-                if r.due == fmt.Due.OVERDUE:
-                    overdue += 1
-                elif r.due == fmt.Due.TODAY:
-                    today += 1
-            if r.attention or r.error:
-                attention += 1
-        head = Text(no_wrap=True, overflow="ellipsis")
-        head.append(f" {STATE_FILTERS[self._state_filter].title}", style="bold")
-        head.append(f" ({shown})")
-        head.append(f" · {to_ship} to ship")
-        if overdue:
-            head.append(f" · {overdue} late", style="bold red")
-        if today:
-            head.append(f" · {today} due today", style="bold yellow")
-        if attention:
-            head.append(f" · {attention} need attention", style="bold red")
-        if self.table.selected:
-            head.append(f" · {len(self.table.selected)} selected", style="bold cyan")
+    def _update_head(self) -> None:
         extras = []
-        if self._channel:
-            extras.append(f"channel {self._channel_name(self._channel)}")
-        if self._integration:
-            extras.append(f"shop {self._integration_name(self._integration)}")
+        if self.channel:
+            extras.append(f"channel {channel_name(self._all, self.channel)}")
+        if self.integration:
+            extras.append(f"shop {shop_name(self._all, self.integration)}")
         extras.append(f"sort {dict(SORTS)[self.table.sort_key]}")
-        head.append(" · " + ", ".join(extras), style="dim")
+        head = head_text(
+            self._all,
+            FILTERS_BY_KEY[self.state_filter],
+            len(self.table.rows),
+            len(self.table.selected),
+            extras,
+        )
         self.query_one("#inbox-head", Static).update(head)
 
-    def _channel_name(self, channel_id: str) -> str:
-        for r in self._all:
-            if r.channel_id == channel_id:
-                return r.cells[1] or fmt.safe(channel_id)
-        return fmt.safe(channel_id)
+    def watch_state_filter(self) -> None:
+        self.apply_filters()
 
-    def _integration_name(self, integration_id: str) -> str:
-        for r in self._all:
-            if r.integration_id == integration_id:
-                return r.cells[8]
-        return fmt.safe(integration_id)
+    def watch_channel(self) -> None:
+        self.apply_filters()
 
-    def on_orders_changed(self, _: OrdersChanged) -> None:
+    def watch_integration(self) -> None:
+        self.apply_filters()
+
+    def _selection_changed(self) -> None:
+        self._update_head()
+
+    def _orders_changed(self, _: None) -> None:
         self.reload()
 
-    def on_integrations_changed(self, _: IntegrationsChanged) -> None:
-        if self._integration and self._integration not in {i.id for i in self.cdtui.integrations()}:
-            self._integration = None
+    def _integrations_changed(self, _: None) -> None:
+        if self.integration and self.integration not in {i.id for i in host(self).integrations()}:
+            self.integration = None
         self.reload()
-
-    def on_order_table_cursor_moved(self, _: OrderTable.CursorMoved) -> None:
-        self.refresh_bindings()
 
     # ------------------------------------------------------------ search & filters
 
@@ -340,12 +285,12 @@ class InboxScreen(Screen[None]):
             search.value = ""
             self._set_search("")
 
-    def action_state_filter(self, index: int) -> None:
-        self._state_filter = index
-        self.apply_filters()
+    def action_state_filter(self, key: str) -> None:
+        self.state_filter = key
 
     def action_next_filter(self) -> None:
-        self.action_state_filter((self._state_filter + 1) % len(STATE_FILTERS))
+        keys = [f.key for f in STATE_FILTERS]
+        self.state_filter = keys[(keys.index(self.state_filter) + 1) % len(keys)]
 
     def _cycle(self, current: str | None, values: list[str]) -> str | None:
         options: list[str | None] = [None, *values]
@@ -353,13 +298,11 @@ class InboxScreen(Screen[None]):
 
     def action_next_channel(self) -> None:
         channels = sorted({r.channel_id for r in self._all if r.channel_id})
-        self._channel = self._cycle(self._channel, channels)
-        self.apply_filters()
+        self.channel = self._cycle(self.channel, channels)
 
     def action_next_integration(self) -> None:
-        ids = [i.id for i in self.cdtui.integrations()]
-        self._integration = self._cycle(self._integration, ids)
-        self.apply_filters()
+        ids = [i.id for i in host(self).integrations()]
+        self.integration = self._cycle(self.integration, ids)
 
     def action_next_sort(self) -> None:
         keys = [k for k, _ in SORTS]
@@ -375,9 +318,6 @@ class InboxScreen(Screen[None]):
             return
         self.table.selected ^= {row.order_id}
         self.table.action_cursor(1)
-        self.table.refresh()
-        self._update_head(len(self.table.rows))
-        self.refresh_bindings()
 
     def action_select_all(self) -> None:
         shown = {r.order_id for r in self.table.rows}
@@ -385,40 +325,32 @@ class InboxScreen(Screen[None]):
             self.table.selected -= shown
         else:
             self.table.selected |= shown
-        self.table.refresh()
-        self._update_head(len(self.table.rows))
-        self.refresh_bindings()
 
     def action_clear_selection(self) -> None:
-        self.table.selected.clear()
-        self.table.refresh()
-        self._update_head(len(self.table.rows))
-        self.refresh_bindings()
+        self.table.selected = frozenset()
 
     # ------------------------------------------------------------ what applies
-
-    def _row_state(self) -> tuple[Row | None, State | None]:
-        row = self.table.cursor_row
-        return row, (row.state if row else None)
 
     def _to_ship_selected(self) -> list[str]:
         states = {r.order_id: r.state for r in self._all}
         return [i for i in self.table.selected if states.get(i) == State.TO_SHIP]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not self.is_mounted:
-            return True
         try:
-            row, state = self._row_state()
-        except Exception:
+            table = self.query_one(OrderTable)
+            panel = self.query_one(RunPanel)
+        except NoMatches:  # not composed yet
             return True
-        busy = row is not None and row.order_id in self._busy_orders
+        row = table.cursor_row
+        state = row.state if row else None
+        busy = row is not None and row.order_id in self.busy
+        labels_running = host(self).labels_running
         if action == "label":
-            return state == State.TO_SHIP and not busy and not self.cdtui.labels_running
+            return state == State.TO_SHIP and not busy and not labels_running
         if action == "bulk_label":
-            if not self.table.selected:
+            if not table.selected:
                 return False
-            return None if self.cdtui.labels_running else True
+            return None if labels_running else True
         if action in ("accept", "refuse"):
             return state == State.WAITING_ACCEPTANCE and not busy
         if action in ("cancel_label", "open_label"):
@@ -426,13 +358,13 @@ class InboxScreen(Screen[None]):
         if action == "detail":
             return row is not None
         if action == "retry_failed":
-            return bool(self._failures) and not self.cdtui.labels_running
+            return bool(self.failures) and not labels_running
         if action == "hide_results":
-            return self.query_one("#run-panel").display
+            return panel.shown
         return True
 
     def _record(self, order_id: str) -> OrderRecord | None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         if engine is None:
             return None
         try:
@@ -440,6 +372,9 @@ class InboxScreen(Screen[None]):
         except CdtuiError as exc:
             self.app.notify(exc.message, severity="error")
             return None
+
+    def _set_busy(self, order_id: str, busy: bool) -> None:
+        self.busy = self.busy | {order_id} if busy else self.busy - {order_id}
 
     # ------------------------------------------------------------ detail
 
@@ -454,7 +389,7 @@ class InboxScreen(Screen[None]):
                 self.table.move_to(rec.order_id)
                 self.run_action_for(rec.order_id, action)
 
-        self.app.push_screen(OrderDetailDialog(rec, self.cdtui.clock()), chosen)
+        self.app.push_screen(OrderDetailDialog(rec, host(self).clock()), chosen)
 
     def run_action_for(self, order_id: str, action: str) -> None:
         self.table.move_to(order_id)
@@ -471,11 +406,12 @@ class InboxScreen(Screen[None]):
     # ------------------------------------------------------------ labels
 
     def action_label(self) -> None:
-        engine = self.cdtui.engine
+        app = host(self)
+        engine = app.engine
         row = self.table.cursor_row
         if engine is None or row is None or row.state != State.TO_SHIP:
             return
-        if self.cdtui.labels_running:
+        if app.labels_running:
             self.app.notify("A label run is in progress; wait for it to finish.")
             return
         rec = self._record(row.order_id)
@@ -490,7 +426,7 @@ class InboxScreen(Screen[None]):
 
         def chosen(choice: LabelChoice | None) -> None:
             if choice is not None:
-                self.cdtui.run_labels([order_id], choice)
+                self.post_message(LabelsRequested([order_id], choice))
 
         self.app.push_screen(
             LabelDialog(rec, weight, functools.partial(engine.label_plan, order_id)), chosen
@@ -501,7 +437,7 @@ class InboxScreen(Screen[None]):
         if not selected:
             self.app.notify("Select orders with space first (ctrl+a selects all shown).")
             return
-        if self.cdtui.labels_running:
+        if host(self).labels_running:
             self.app.notify("A label run is in progress; wait for it to finish.")
             return
         eligible = self._to_ship_selected()
@@ -520,59 +456,29 @@ class InboxScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.cdtui.run_labels(eligible)
+                self.post_message(LabelsRequested(eligible))
 
         self.app.push_screen(ConfirmationModal("Create labels", body, yes="Create"), answered)
 
     def action_retry_failed(self) -> None:
-        failed = [
-            i
-            for i in self._failures
-            if i in {r.order_id for r in self._all if r.state == State.TO_SHIP}
-        ]
+        to_ship = {r.order_id for r in self._all if r.state == State.TO_SHIP}
+        failed = [i for i in self.failures if i in to_ship]
         if not failed:
             self.app.notify("Nothing left to retry.")
-            self._failures.clear()
-            self.refresh_bindings()
+            self.failures = {}
             return
-        self.cdtui.run_labels(failed)
+        self.post_message(LabelsRequested(failed))
 
     def action_hide_results(self) -> None:
-        self.query_one("#run-panel").display = False
-        self.refresh_bindings()
+        self.query_one(RunPanel).shown = False
 
-    def on_label_run_progressed(self, message: LabelRunProgressed) -> None:
-        panel = self.query_one("#run-panel")
-        panel.display = True
-        bar = self.query_one("#run-progress", ProgressBar)
-        bar.update(total=message.total, progress=message.done)
-        self.query_one("#run-text", Static).update(
-            f"Creating labels {message.done}/{message.total} "
-        )
-        self.query_one("#run-results", Static).update("")
-        self.refresh_bindings()
+    def _labels_progressed(self, progress: LabelProgress) -> None:
+        self.query_one(RunPanel).show_progress(progress)
 
-    def on_label_run_finished(self, message: LabelRunFinished) -> None:
-        summary: RunSummary = message.summary
-        self._failures = dict(summary.failed)
-        panel = self.query_one("#run-panel")
-        panel.display = True
-        bar = self.query_one("#run-progress", ProgressBar)
-        bar.update(total=summary.total, progress=summary.total)
-        text = Text(f"{len(summary.ok)} label(s) created", style="bold green")
-        if summary.failed:
-            text.append(f" · {len(summary.failed)} failed — R retries, w hides", style="bold red")
-        else:
-            text.append(" · w hides")
-        self.query_one("#run-text", Static).update(text)
-        refs = {r.order_id: r.cells[0] for r in self._all}
-        lines = Text()
-        for order_id, reason in summary.failed.items():
-            if lines:
-                lines.append("\n")
-            lines.append(f"{refs.get(order_id) or fmt.safe(order_id)}: ", style="bold")
-            lines.append(fmt.safe(reason), style="red")
-        self.query_one("#run-results", Static).update(lines)
+    def _labels_finished(self, summary: RunSummary) -> None:
+        self.failures = dict(summary.failed)
+        references = {r.order_id: r.reference for r in self._all}
+        self.query_one(RunPanel).show_summary(summary, references)
         self.table.selected -= set(summary.ok)
         self.reload()
 
@@ -592,8 +498,7 @@ class InboxScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._busy_orders.add(rec.order_id)
-                self.refresh_bindings()
+                self._set_busy(rec.order_id, True)
                 self.cancel_label(rec.order_id, reference)
 
         self.app.push_screen(
@@ -602,7 +507,7 @@ class InboxScreen(Screen[None]):
 
     @work(group="orders", exit_on_error=False)
     async def cancel_label(self, order_id: str, reference: str) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         assert engine is not None
         try:
             result = await engine.cancel_label(order_id)
@@ -621,27 +526,25 @@ class InboxScreen(Screen[None]):
                 title=f"Order {reference}",
                 severity="error" if result.status == "refused" else "information",
             )
-        self._busy_orders.discard(order_id)
+        self._set_busy(order_id, False)
         self.reload()
 
     def action_accept(self) -> None:
         row = self.table.cursor_row
         if row is None or row.state != State.WAITING_ACCEPTANCE:
             return
-        self._busy_orders.add(row.order_id)
-        self.refresh_bindings()
-        self.approve(row.order_id, row.cells[0], True)
+        self._set_busy(row.order_id, True)
+        self.approve(row.order_id, row.reference, True)
 
     def action_refuse(self) -> None:
         row = self.table.cursor_row
         if row is None or row.state != State.WAITING_ACCEPTANCE:
             return
-        order_id, reference = row.order_id, row.cells[0]
+        order_id, reference = row.order_id, row.reference
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._busy_orders.add(order_id)
-                self.refresh_bindings()
+                self._set_busy(order_id, True)
                 self.approve(order_id, reference, False)
 
         self.app.push_screen(
@@ -657,7 +560,7 @@ class InboxScreen(Screen[None]):
 
     @work(group="orders", exit_on_error=False)
     async def approve(self, order_id: str, reference: str, accepted: bool) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         assert engine is not None
         verb = "accepted" if accepted else "refused"
         try:
@@ -669,18 +572,18 @@ class InboxScreen(Screen[None]):
                 f"Order {reference} {verb}; it is now {fmt.state_label(rec)}.",
                 title=f"Order {verb}",
             )
-        self._busy_orders.discard(order_id)
+        self._set_busy(order_id, False)
         self.reload()
 
     def action_open_label(self) -> None:
         row = self.table.cursor_row
         if row is None:
             return
-        self.open_label(row.order_id, row.cells[0])
+        self.open_label(row.order_id, row.reference)
 
     @work(group="orders", exit_on_error=False)
     async def open_label(self, order_id: str, reference: str) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         assert engine is not None
         try:
             path = await engine.label_file(order_id)

@@ -3,66 +3,34 @@ and Disconnect."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, TextArea
 
 from cdtui.errors import CdtuiError, NotFoundLocally, UsageError
 from cdtui.models import Integration
-from cdtui.orders.rules import clean_country, clean_hs_code
+from cdtui.orders.rules import (
+    NAME_MAX,
+    Channels,
+    check_carrier_code,
+    clean_country,
+    clean_hs_code,
+    name_key,
+    parse_weight,
+)
 from cdtui.orders.shipping import parse_rule, rules_of
 from cdtui.tui import format as fmt
-from cdtui.tui.dialogs.channels import Channels, ChannelSelectionDialog, describe_channels
-from cdtui.tui.dialogs.label import parse_weight
-from cdtui.tui.messages import IntegrationsChanged
-from cdtui.tui.screens.connect import check_name
-from cdtui.tui.widgets.form import FormField
+from cdtui.tui.dialogs.channels import ChannelSelectionDialog, describe_channels
+from cdtui.tui.messages import DisconnectRequested, InboxRequested, IntegrationsChanged
+from cdtui.tui.protocols import host
+from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
-
-if TYPE_CHECKING:
-    from cdtui.tui.app import CdtuiApp
-
-
-def _weight_or_empty(value: str) -> str | None:
-    if not value.strip() or parse_weight(value) is not None:
-        return None
-    return "a weight in kg, e.g. 0.8 (empty: the installation default)"
-
-
-_CARRIER = re.compile(r"^[a-z0-9_.-]{1,64}$")
-
-
-def _carrier(value: str) -> str | None:
-    if _CARRIER.match(value.strip().lower()):
-        return None
-    return "a Sendcloud carrier code, e.g. mondial_relay"
-
-
-def _hs_code_or_empty(value: str) -> str | None:
-    if not value.strip():
-        return None
-    try:
-        clean_hs_code(value)
-    except CdtuiError:
-        return "6 to 10 digits, e.g. 851830 (empty: none)"
-    return None
-
-
-def _country_or_empty(value: str) -> str | None:
-    if not value.strip():
-        return None
-    try:
-        clean_country(value)
-    except CdtuiError:
-        return "a two-letter country code, e.g. CN (empty: the sender's country)"
-    return None
 
 
 def text_lines(text: str) -> list[tuple[int, str]]:
@@ -156,24 +124,24 @@ class IntegrationSettingsScreen(Screen[None]):
         Binding("f1", "app.help", "Help", id="settings.help"),
     ]
 
+    #: the changes are being saved: Save, Channels and Disconnect wait
+    busy = reactive(False, bindings=True)
+
     def __init__(self, integration_id: str) -> None:
         super().__init__()
         self._id = integration_id
-        self._busy = False
-        self._channels: Channels | str = "all"
-
-    @property
-    def cdtui(self) -> CdtuiApp:
-        return cast("CdtuiApp", self.app)
+        self._channels: Channels = "all"
 
     def _integration(self) -> Integration:
-        return self.cdtui.store_integration(self._id)
+        return host(self).integration(self._id)
 
     def compose(self) -> ComposeResult:
+        app = host(self)
         integ = self._integration()
         self._channels = integ.channels
-        taken = {i.name.casefold() for i in self.cdtui.integrations() if i.id != integ.id}
+        taken = {name_key(i.name) for i in app.integrations() if i.id != integ.id}
         weight = integ.default_weight_kg
+        default_weight = app.settings.default_weight_kg if app.settings else None
         yield Static(
             f"Integration “{fmt.safe(integ.name)}” — seller {fmt.safe(integ.seller_id)}, "
             f"login {fmt.safe(integ.login)}",
@@ -185,8 +153,8 @@ class IntegrationSettingsScreen(Screen[None]):
                 id="name",
                 value=integ.name,
                 hint="a name you choose",
-                validate=lambda v: check_name(v, taken),
-                max_length=60,
+                validate=new_name(taken),
+                max_length=NAME_MAX,
             )
             with Horizontal(classes="field-row"):
                 yield Label("Channels", classes="field-label")
@@ -196,9 +164,9 @@ class IntegrationSettingsScreen(Screen[None]):
                 "Weight (kg)",
                 id="weight",
                 value=f"{weight.normalize():f}" if weight is not None else "",
-                placeholder=f"installation default {self.cdtui.settings_default_weight()}",
+                placeholder=f"installation default {fmt.weight(default_weight)}",
                 hint="default parcel weight for this seller",
-                validate=_weight_or_empty,
+                validate=checked_by(parse_weight, optional=True),
             )
             yield FormField(
                 "Shipping opt.",
@@ -213,7 +181,7 @@ class IntegrationSettingsScreen(Screen[None]):
                 id="relay",
                 value=integ.relay_carrier,
                 hint="Sendcloud carrier that runs the relay points of relay orders",
-                validate=_carrier,
+                validate=checked_by(check_carrier_code),
                 max_length=64,
             )
             yield Static("Shipping rules", classes="section")
@@ -233,7 +201,7 @@ class IntegrationSettingsScreen(Screen[None]):
                 value=integ.default_hs_code or "",
                 placeholder="none",
                 hint="customs code of the SKUs not listed below",
-                validate=_hs_code_or_empty,
+                validate=checked_by(clean_hs_code, optional=True),
                 max_length=14,
             )
             yield FormField(
@@ -242,7 +210,7 @@ class IntegrationSettingsScreen(Screen[None]):
                 value=integ.origin_country or "",
                 placeholder="the sender's country",
                 hint="country where the goods were made (two letters)",
-                validate=_country_or_empty,
+                validate=checked_by(clean_country, optional=True),
                 max_length=2,
             )
             yield Static("HS code per SKU: SKU=CODE, one a line", classes="area-hint")
@@ -304,7 +272,7 @@ class IntegrationSettingsScreen(Screen[None]):
         self.action_save()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("save", "channels", "disconnect") and self._busy:
+        if action in ("save", "channels", "disconnect") and self.busy:
             return None
         return True
 
@@ -312,7 +280,7 @@ class IntegrationSettingsScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_channels(self) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         if engine is None:
             return
         integ = self._integration()
@@ -330,7 +298,7 @@ class IntegrationSettingsScreen(Screen[None]):
         )
 
     def action_disconnect(self) -> None:
-        self.cdtui.confirm_disconnect(self._id)
+        self.post_message(DisconnectRequested(self._id))
 
     def _area_problem(self, area_id: str, text: str | None) -> None:
         message = self.query_one(f"#{area_id}-msg", Static)
@@ -338,7 +306,7 @@ class IntegrationSettingsScreen(Screen[None]):
         message.set_classes("area-msg error" if text else "area-msg")
 
     def action_save(self) -> None:
-        if self._busy:
+        if self.busy:
             return
         ids = ("name", "weight", "option", "relay", "hs", "origin")
         fields = [self.query_one(f"#{i}", FormField) for i in ids]
@@ -368,11 +336,11 @@ class IntegrationSettingsScreen(Screen[None]):
             changes["default_weight_kg"] = weight
         if option != (integ.default_shipping_option or ""):
             changes["default_shipping_option"] = option
-        if relay.lower() != integ.relay_carrier:
+        if check_carrier_code(relay) != integ.relay_carrier:
             changes["relay_carrier"] = relay
         if (clean_hs_code(hs) if hs else "") != (integ.default_hs_code or ""):
             changes["default_hs_code"] = hs
-        if origin.upper() != (integ.origin_country or ""):
+        if (clean_country(origin) if origin else "") != (integ.origin_country or ""):
             changes["origin_country"] = origin
         rules, sku_hs, sku_origin = areas
         if rules != [rule.text() for rule in self._rules(integ)]:
@@ -387,8 +355,7 @@ class IntegrationSettingsScreen(Screen[None]):
         if not changes:
             self._message("Nothing changed.", "ok")
             return
-        self._busy = True
-        self.refresh_bindings()
+        self.busy = True
         self._message("Saving…", "busy")
         self.save(changes)
 
@@ -415,24 +382,22 @@ class IntegrationSettingsScreen(Screen[None]):
 
     @work(group="settings", exit_on_error=False)
     async def save(self, changes: dict[str, object]) -> None:
-        engine = self.cdtui.engine
+        engine = host(self).engine
         try:
             if engine is None:
                 raise CdtuiError("The installation is not set up yet.")
             integ = await engine.update_integration(self._id, **changes)  # type: ignore[arg-type]
         except NotFoundLocally:
-            self._busy = False
+            self.busy = False
             self.app.notify("This integration was disconnected meanwhile.", severity="error")
-            self.cdtui.show_inbox()
+            self.post_message(InboxRequested())
             return
         except Exception as exc:  # explained; the form keeps what was typed
-            self._busy = False
-            self.refresh_bindings()
+            self.busy = False
             text = exc.message if isinstance(exc, CdtuiError) else type(exc).__name__
             self._message(f"Not saved: {text}", "error")
             return
-        self._busy = False
-        self.refresh_bindings()
+        self.busy = False
         self._show_saved(integ)
         saved = sorted(SAVED_NAMES.get(k, k) for k in changes if k != "clear_rules")
         self._message(f"Saved: {', '.join(saved)}.", "ok")

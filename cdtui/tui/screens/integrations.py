@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from cdtui.models import Integration, State
+from cdtui.models import Integration
+from cdtui.orders.enums import State
 from cdtui.tui import format as fmt
+from cdtui.tui import palette
 from cdtui.tui.dialogs.channels import describe_channels
-from cdtui.tui.messages import IntegrationsChanged, SyncFinished
+from cdtui.tui.messages import DisconnectRequested, InboxRequested, SyncRequested
+from cdtui.tui.protocols import host
+from cdtui.tui.screens.integration_settings import IntegrationSettingsScreen
 from cdtui.tui.widgets.plain import Static
 from cdtui.tui.widgets.status_line import StatusLine
 
-if TYPE_CHECKING:
-    from cdtui.tui.app import CdtuiApp
-
-COLUMNS = ("Name", "Seller", "Health", "To ship", "Last sync", "Next sync", "Channels")
+#: (key, title) of the table's columns
+COLUMNS = (
+    ("name", "Name"),
+    ("seller", "Seller"),
+    ("health", "Health"),
+    ("to_ship", "To ship"),
+    ("last_sync", "Last sync"),
+    ("next_sync", "Next sync"),
+    ("channels", "Channels"),
+)
+#: the app's reactive state the Next sync column is drawn from
+NEXT_SYNC_SHOWN = ("now", "syncing", "next_sync_at")
 
 
 class IntegrationsScreen(Screen[None]):
@@ -34,11 +45,8 @@ class IntegrationsScreen(Screen[None]):
         Binding("escape,b", "back", "Back", id="integrations.back"),
     ]
 
-    integrations_shown = 0
-
-    @property
-    def cdtui(self) -> CdtuiApp:
-        return cast("CdtuiApp", self.app)
+    #: how many integrations the table lists (the keys acting on one need one)
+    integrations_shown = reactive(0, bindings=True)
 
     def compose(self) -> ComposeResult:
         yield Static("Connected integrations", classes="screen-title")
@@ -50,10 +58,12 @@ class IntegrationsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for title in COLUMNS:
-            table.add_column(title, key=title)
+        for key, title in COLUMNS:
+            table.add_column(title, key=key)
         self.reload()
-        self.set_interval(1, self._tick)
+        host(self).integrations_changed.subscribe(self, self._integrations_changed)
+        for name in NEXT_SYNC_SHOWN:
+            self.watch(self.app, name, self._show_next_sync, init=False)
         table.focus()
 
     def _selected(self) -> Integration | None:
@@ -61,23 +71,24 @@ class IntegrationsScreen(Screen[None]):
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        for integ in self.cdtui.integrations():
+        for integ in host(self).integrations():
             if integ.id == key:
                 return integ
         return None
 
     def reload(self) -> None:
+        app = host(self)
         table = self.query_one(DataTable)
-        integrations = self.cdtui.integrations()
+        integrations = app.integrations()
         cursor = table.cursor_row
-        now = self.cdtui.clock()
+        now = app.clock()
         with self.app.batch_update():
             table.clear()
             for integ in integrations:
-                counts = self.cdtui.counts(integ.id)
-                health: Text = Text("ok", style="green")
+                counts = app.counts(integ.id)
+                health: Text = Text("ok", style=palette.rich(palette.HEALTHY))
                 if integ.last_error:
-                    health = fmt.text(integ.last_error, "bold red")
+                    health = fmt.text(integ.last_error, palette.rich(palette.ALERT))
                 elif integ.last_sync_at is None:
                     health = Text("not synced yet", style="dim")
                 # DataTable reads a str cell as markup: names and ids are given as Text
@@ -101,25 +112,27 @@ class IntegrationsScreen(Screen[None]):
                 "No integration yet: press n to connect a seller."
             )
         self._show_error()
-        self.refresh_bindings()
 
     def _next_sync_text(self) -> str:
-        if self.cdtui.syncing:
+        app = host(self)
+        if app.syncing:
             return "syncing…"
-        return f"in {fmt.countdown(self.cdtui.seconds_to_next_sync())}"
+        return f"in {fmt.countdown(app.seconds_to_next_sync())}"
 
-    def _tick(self) -> None:
+    def _show_next_sync(self) -> None:
         table = self.query_one(DataTable)
         text = self._next_sync_text()
         for row_key in list(table.rows):
-            table.update_cell(row_key, "Next sync", text)
+            table.update_cell(row_key, "next_sync", text)
 
     def _show_error(self) -> None:
         integ = self._selected()
         widget = self.query_one("#integration-error", Static)
         if integ is not None and integ.last_error:
             when = fmt.full_datetime(integ.last_error_at)
-            widget.update(fmt.text(f"Last error ({when}): {integ.last_error}", "red"))
+            widget.update(
+                fmt.text(f"Last error ({when}): {integ.last_error}", palette.rich(palette.ERROR))
+            )
         elif integ is not None:
             widget.update(
                 f"{fmt.safe(integ.name)}: shop {fmt.safe(integ.shop_name) or '—'}, "
@@ -133,10 +146,7 @@ class IntegrationsScreen(Screen[None]):
         event.stop()
         self.action_edit()
 
-    def on_integrations_changed(self, _: IntegrationsChanged) -> None:
-        self.reload()
-
-    def on_sync_finished(self, _: SyncFinished) -> None:
+    def _integrations_changed(self, _: None) -> None:
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -150,25 +160,23 @@ class IntegrationsScreen(Screen[None]):
     def action_edit(self) -> None:
         integ = self._selected()
         if integ is not None:
-            from cdtui.tui.screens.integration_settings import IntegrationSettingsScreen
-
             self.app.push_screen(IntegrationSettingsScreen(integ.id))
 
-    def action_connect(self) -> None:
-        self.cdtui.action_connect()
+    async def action_connect(self) -> None:
+        await self.app.run_action("app.connect")
 
     def action_sync_one(self) -> None:
         integ = self._selected()
         if integ is not None:
-            self.cdtui.request_sync(integ.id, manual=True)
+            self.post_message(SyncRequested(integ.id, manual=True))
 
     def action_disconnect(self) -> None:
         integ = self._selected()
         if integ is not None:
-            self.cdtui.confirm_disconnect(integ.id)
+            self.post_message(DisconnectRequested(integ.id))
 
-    def action_setup(self) -> None:
-        self.cdtui.action_setup()
+    async def action_setup(self) -> None:
+        await self.app.run_action("app.setup")
 
     def action_back(self) -> None:
-        self.cdtui.show_inbox()
+        self.post_message(InboxRequested())

@@ -6,24 +6,24 @@ Secrets are never shown: a secret already saved leaves its field empty ("unchang
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from pydantic import SecretStr, ValidationError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input
 
 from cdtui.config import Settings, save_settings
 from cdtui.errors import BadCredentials, CdtuiError, TimedOut, Unavailable
-from cdtui.tui.dialogs.label import parse_weight
-from cdtui.tui.widgets.form import FormField
+from cdtui.orders.rules import clean_country, parse_weight
+from cdtui.tui.messages import SettingsSaved
+from cdtui.tui.protocols import host
+from cdtui.tui.widgets.form import FormField, checked_by
 from cdtui.tui.widgets.plain import Static
-
-if TYPE_CHECKING:
-    from cdtui.tui.app import CdtuiApp
 
 
 def _required(what: str, keep: bool) -> Any:
@@ -41,15 +41,6 @@ def _positive_int(value: str) -> str | None:
     if not value.strip().isdigit() or int(value) <= 0:
         return "a number (Sendcloud → Settings → Addresses)"
     return None
-
-
-def _country(value: str) -> str | None:
-    v = value.strip()
-    return None if len(v) == 2 and v.isascii() and v.isalpha() else "two letters, e.g. FR"
-
-
-def _weight(value: str) -> str | None:
-    return None if parse_weight(value) is not None else "a weight in kg, e.g. 1.0"
 
 
 def _format(value: str) -> str | None:
@@ -74,15 +65,13 @@ class SetupScreen(Screen[None]):
         Binding("f1", "app.help", "Help", id="setup.help"),
     ]
 
+    #: the credentials are being checked: Check & save waits
+    busy = reactive(False, bindings=True)
+
     def __init__(self, current: Settings, *, first_run: bool) -> None:
         super().__init__()
         self._current = current
         self._first_run = first_run
-        self._busy = False
-
-    @property
-    def cdtui(self) -> CdtuiApp:
-        return cast("CdtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         s = self._current
@@ -136,7 +125,7 @@ class SetupScreen(Screen[None]):
                 id="sender_country",
                 value=s.sender_country,
                 hint="where parcels leave from",
-                validate=_country,
+                validate=checked_by(clean_country),
                 max_length=2,
             )
             yield FormField(
@@ -151,7 +140,7 @@ class SetupScreen(Screen[None]):
                 id="default_weight_kg",
                 value=f"{s.default_weight_kg.normalize():f}",
                 hint="used when an order has no weight",
-                validate=_weight,
+                validate=checked_by(parse_weight),
             )
             yield FormField(
                 "Format",
@@ -185,7 +174,7 @@ class SetupScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
             return not self._first_run or None
-        if action == "save" and self._busy:
+        if action == "save" and self.busy:
             return None
         return True
 
@@ -253,13 +242,12 @@ class SetupScreen(Screen[None]):
             return None
 
     def action_save(self) -> None:
-        if self._busy:
+        if self.busy:
             return
         candidate = self._candidate()
         if candidate is None:
             return
-        self._busy = True
-        self.refresh_bindings()
+        self.busy = True
         self._message("Checking the Octopia credentials and the Sendcloud keys…", "busy")
         self.check_and_save(candidate)
 
@@ -267,7 +255,7 @@ class SetupScreen(Screen[None]):
     async def check_and_save(self, candidate: Settings) -> None:
         from cdtui.engine import Engine
 
-        engine = Engine(candidate, clock=self.cdtui.clock)
+        engine = Engine(candidate, clock=host(self).clock)
         problem: str | None = None
         try:
             for api, check in (
@@ -286,11 +274,10 @@ class SetupScreen(Screen[None]):
                 save_settings(candidate)
             except CdtuiError as exc:
                 problem = exc.message
-        self._busy = False
-        self.refresh_bindings()
+        self.busy = False
         if problem is not None:
             self._message(problem, "error")
             return
         self._message("Both APIs accepted the credentials; settings saved.", "ok")
         self.app.notify("Octopia and Sendcloud accepted the credentials.", title="Settings saved")
-        self.cdtui.settings_saved(candidate)
+        self.post_message(SettingsSaved(candidate))

@@ -1,17 +1,53 @@
-"""A labelled one-line form field that validates as you type."""
+"""A labelled one-line form field that validates as you type, and the adapters that
+make the input rules of ``cdtui.orders.rules`` its validators (the forms accept what
+the command line and the engine accept, and say it in the same words)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
+from cdtui.errors import UsageError
+from cdtui.orders import rules
 from cdtui.tui.widgets.plain import Label, Static
 
+#: the problem with a value, or None when it is fine
 Validate = Callable[[str], str | None]
+
+
+def checked_by(check: Callable[[str], Any], *, optional: bool = False) -> Validate:
+    """A validator from an input rule: its ``UsageError`` message is the problem.
+    ``optional``: an empty field is fine (the rule is for what is typed)."""
+
+    def validate(value: str) -> str | None:
+        if optional and not value.strip():
+            return None
+        try:
+            check(value)
+        except UsageError as exc:
+            return exc.message
+        return None
+
+    return validate
+
+
+def new_name(taken: Collection[str]) -> Validate:
+    """An integration name (``rules.check_name``) that no other integration has;
+    ``taken`` holds the others' ``rules.name_key``."""
+    check = checked_by(rules.check_name)
+
+    def validate(value: str) -> str | None:
+        problem = check(value)
+        if problem is None and rules.name_key(value) in taken:
+            return "Another integration already has this name."
+        return problem
+
+    return validate
 
 
 class FormField(Vertical):

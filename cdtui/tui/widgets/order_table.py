@@ -17,16 +17,16 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cdtui.models import State
+from cdtui.orders.enums import State
+from cdtui.orders.states import OPEN_STATES, STATE_INFO
 from cdtui.tui import format as fmt
 
 if TYPE_CHECKING:
-    from cdtui.storage.store import OrderRow
+    from cdtui.orders.summary import OrderSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 13, 2),
     Column("integration", "Shop", 10, 8),
 )
-COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("ship_by", "ship-by date"),
@@ -62,19 +61,19 @@ SORTS: tuple[tuple[str, str], ...] = (
 )
 
 _FAR = 1e12  # orders without a deadline sort last
-_STATE_ORDER = {s: i for i, s in enumerate(State)}
+_LAST = len(STATE_INFO)  # a state the table does not know sorts after the others
 
 
 @dataclass(slots=True)
 class Row:
-    """One order prepared for display, filtering and sorting (``cells`` are screen
-    text: printable, one line)."""
+    """One order prepared for display, filtering and sorting (``cells``, by column key,
+    are screen text: printable, one line)."""
 
     order_id: str
     integration_id: str
     channel_id: str
     state: State
-    cells: tuple[str, ...]
+    cells: dict[str, str]
     due: int
     attention: bool
     error: bool
@@ -84,21 +83,23 @@ class Row:
     ship_ts: float
     date_ts: float
 
+    @property
+    def reference(self) -> str:
+        return self.cells["reference"]
+
     def sort_key(self, key: str) -> tuple[object, ...]:
         if key == "ship_by":
-            return (self.ship_ts, self.cells[0])
+            return (self.ship_ts, self.reference)
         if key == "date":
-            return (-self.date_ts, self.cells[0])
+            return (-self.date_ts, self.reference)
         if key == "state":
-            return (_STATE_ORDER.get(self.state, 99), self.ship_ts)
-        return (self.cells[COLUMN_INDEX[key]].casefold(), self.cells[0])
+            info = STATE_INFO.get(self.state)
+            return (info.sort if info else _LAST, self.ship_ts)
+        return (self.cells[key].casefold(), self.reference)
 
 
-OPEN_STATES = (State.TO_SHIP, State.WAITING_ACCEPTANCE, State.LABEL_PENDING)
-
-
-def build_row(order: OrderRow, now: datetime, integration_name: str) -> Row:
-    """The display row of an order (its store row: no pydantic record is needed)."""
+def build_row(order: OrderSummary, now: datetime, integration_name: str) -> Row:
+    """The display row of an order (its summary: no pydantic record is needed)."""
     due_at = order.ship_by
     ship_text, due = fmt.ship_by(due_at, now, open_=order.state in OPEN_STATES)
     ordered = order.ordered_at
@@ -107,18 +108,18 @@ def build_row(order: OrderRow, now: datetime, integration_name: str) -> Row:
         state = "! " + state
     # every cell is screen text: API strings through fmt.safe (a newline in a reference
     # must not forge a row, nor an escape reach the terminal)
-    cells = (
-        fmt.safe(order.reference),
-        fmt.safe(order.channel_name),
-        fmt.short_datetime(ordered),
-        ship_text,
-        fmt.safe(order.customer),
-        fmt.destination_parts(order.country_code, order.postal_code, order.city),
-        fmt.items_summary(order.item_lines, order.item_quantity, order.item_title),
-        state,
-        fmt.safe(integration_name),
-    )
-    haystack = " ".join((order.order_id, *cells)).casefold()
+    cells = {
+        "reference": fmt.safe(order.reference),
+        "channel": fmt.safe(order.channel_name),
+        "date": fmt.short_datetime(ordered),
+        "ship_by": ship_text,
+        "customer": fmt.safe(order.customer),
+        "destination": fmt.destination_parts(order.country_code, order.postal_code, order.city),
+        "items": fmt.items_summary(order.item_lines, order.item_quantity, order.item_title),
+        "state": state,
+        "integration": fmt.safe(integration_name),
+    }
+    haystack = " ".join((order.order_id, *cells.values())).casefold()
     return Row(
         order_id=order.order_id,
         integration_id=order.integration_id,
@@ -163,7 +164,10 @@ def _fit(text: str, width: int) -> str:
 
 
 class OrderTable(ScrollView, can_focus=True):
-    """Rows of orders with a cursor, a selection mark and coloured deadlines."""
+    """Rows of orders with a cursor, a selection mark and coloured deadlines.
+
+    ``cursor`` and ``selected`` are reactive and refresh the screen's bindings: what the
+    keys can do follows the order under the cursor and the selection by itself."""
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -178,6 +182,10 @@ class OrderTable(ScrollView, can_focus=True):
         "order-table--header",
         "order-table--cursor",
         "order-table--selected",
+        "order-table--mark",
+        "order-table--late",
+        "order-table--today",
+        "order-table--attention",
     }
 
     DEFAULT_CSS = """
@@ -186,19 +194,20 @@ class OrderTable(ScrollView, can_focus=True):
     OrderTable > .order-table--cursor { background: $accent; color: $text; }
     OrderTable:blur > .order-table--cursor { background: $accent 50%; }
     OrderTable > .order-table--selected { text-style: bold; }
+    OrderTable > .order-table--mark { color: $text-secondary; }
+    OrderTable > .order-table--late { color: $error; text-style: bold; }
+    OrderTable > .order-table--today { color: $warning; text-style: bold; }
+    OrderTable > .order-table--attention { color: $error; text-style: bold; }
     """
 
-    cursor = reactive(0, always_update=True)
-
-    class CursorMoved(Message):
-        def __init__(self, order_id: str | None) -> None:
-            super().__init__()
-            self.order_id = order_id
+    #: the row under the cursor (an index into ``rows``)
+    cursor = reactive(0, always_update=True, bindings=True)
+    #: the order ids selected with space (kept across filters)
+    selected: reactive[frozenset[str]] = reactive(frozenset, bindings=True)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[Row] = []
-        self.selected: set[str] = set()
         self.sort_key = "ship_by"
         self.empty_text = "No orders"
         self._layout_width = -1
@@ -242,7 +251,9 @@ class OrderTable(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.CursorMoved(self.cursor_order_id))
+
+    def watch_selected(self) -> None:
+        self.refresh()
 
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
@@ -298,6 +309,10 @@ class OrderTable(ScrollView, can_focus=True):
             return Strip([Segment(" " * width, base)], width)
         return self._row(self.rows[index], index == self.cursor, width, base)
 
+    def _part(self, name: str) -> Style:
+        """The colours of ``order-table--{name}`` (a partial style laid over the row's)."""
+        return self.get_component_rich_style(f"order-table--{name}", partial=True)
+
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("order-table--header")
         parts = ["  "]
@@ -315,17 +330,17 @@ class OrderTable(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("order-table--selected")
         if is_cursor:
             style = style + self.get_component_rich_style("order-table--cursor")
-        segments = [Segment("● " if selected else "  ", style + Style(color="cyan"))]
+        segments = [Segment("● " if selected else "  ", style + self._part("mark"))]
         for index, col_width in self._columns():
-            text = _fit(row.cells[index], col_width) + " "
-            cell_style = style
             key = COLUMNS[index].key
+            text = _fit(row.cells[key], col_width) + " "
+            cell_style = style
             if key == "ship_by" and row.due == fmt.Due.OVERDUE:
-                cell_style = style + Style(color="red", bold=True)
+                cell_style = style + self._part("late")
             elif key == "ship_by" and row.due == fmt.Due.TODAY:
-                cell_style = style + Style(color="yellow", bold=True)
+                cell_style = style + self._part("today")
             elif key == "state" and (row.attention or row.error):
-                cell_style = style + Style(color="red", bold=True)
+                cell_style = style + self._part("attention")
             segments.append(Segment(text, cell_style))
         used = sum(len(s.text) for s in segments)
         if used < width:

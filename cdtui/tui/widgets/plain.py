@@ -1,4 +1,5 @@
-"""Static and Label that show their text verbatim, and a table row helper that does too.
+"""Static and Label that show their text verbatim, a table row helper that does too, and
+the app's last line of defence against terminal escapes (``NO_CONTROLS``).
 
 Shop names, customer names, product titles and API messages can hold square brackets;
 as Textual markup they would vanish or crash the app ("[/b]"). They can also hold
@@ -12,9 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual import widgets
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.visual import VisualType
 
 from cdtui.tui import format as fmt
@@ -57,3 +61,27 @@ def _cell(cell: object) -> object:
     if isinstance(cell, Text):
         return fmt.safe_text(cell)
     return cell
+
+
+class NoControls(LineFilter):
+    """The last line of defence: no control character a widget paints reaches the
+    terminal, where ``ESC]52`` would write the clipboard and ``ESC]0`` the title.
+
+    cdtui's own text is already printable (``format.safe``, the widgets above); this
+    catches what slips past, Textual's own widgets included. It removes the characters
+    rather than escaping them: Rich gave them no width, so the line keeps its layout."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(s.control or s.text.isprintable() for s in segments):
+            return segments
+        return [s if s.control else s._replace(text=_without_controls(s.text)) for s in segments]
+
+
+def _without_controls(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c for c in text if c.isprintable() or fmt.safe(c) == c)
+
+
+#: the app's line filter (``CdtuiApp.get_line_filters``)
+NO_CONTROLS = NoControls()
