@@ -42,7 +42,8 @@ from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, iso
 from cdtui.orders.enums import State
 from cdtui.orders.rules import parse_weight
-from cdtui.orders.shipping import AddressOverride, order_need, rules_of
+from cdtui.orders.shipping import AddressOverride, rules_of
+from cdtui.orders.summary import summarize_record
 from cdtui.text import printable
 
 log = logging.getLogger(__name__)
@@ -102,14 +103,16 @@ def _dt(value: Any) -> str | None:
 
 
 def order_json(rec: OrderRecord) -> dict[str, Any]:
-    """An order as ``cdtui orders --json`` prints it."""
+    """An order as ``cdtui orders --json`` prints it: what the inbox shows of it (the
+    reference, ship-by, customer, destination, items, delivery mode and relay point)
+    comes from its summary, the one definition both read."""
     label = rec.label
-    addr = rec.order.shipping_address
     push = rec.push
-    need = order_need(rec)
+    summary = summarize_record(rec)
+    relay_id = summary.relay_point_id
     return {
         "order_id": rec.order_id,
-        "reference": rec.reference,
+        "reference": summary.reference,
         "integration_id": rec.integration_id,
         "channel_id": rec.channel_id,
         "marketplace_status": rec.marketplace_status,
@@ -122,16 +125,16 @@ def order_json(rec: OrderRecord) -> dict[str, Any]:
         "error": rec.error,
         "created_at": _dt(rec.order.created_at),
         "updated_at": _dt(rec.order.updated_at),
-        "ship_by": _dt(rec.order.shipped_at_max),
-        "customer": addr.name if addr else None,
-        "country": addr.country_code if addr else None,
-        "postal_code": addr.postal_code if addr else None,
-        "items": sum(ln.quantity for ln in rec.order.lines),
+        "ship_by": _dt(summary.ship_by),
+        "customer": summary.customer or None,
+        "country": summary.country_code,
+        "postal_code": summary.postal_code,
+        "items": summary.item_quantity,
         "label_cancel_status": label.cancel_status if label else None,
         "tracking_push": push.status.value if push else None,
         "tracking_status": rec.tracking_events[-1].status_code if rec.tracking_events else None,
-        "delivery_mode": need.mode,
-        "relay_point": {"id": need.relay_id, "name": need.relay_name} if need.relay else None,
+        "delivery_mode": summary.delivery_mode,
+        "relay_point": {"id": relay_id, "name": summary.relay_point_name} if relay_id else None,
         "shipping_option": label.shipping_option_code if label else None,
         "chosen_by": label.chosen_by if label else None,
         "customs_path": label.customs_path if label else None,

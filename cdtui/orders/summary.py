@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from types import UnionType
+from typing import Any, NamedTuple, get_args, get_type_hints
 
 from cdtui.models import Address, LabelInfo, Order, OrderLine, OrderRecord, TrackingPush
 from cdtui.orders.enums import OrderStatus, State
@@ -70,12 +71,14 @@ class OrderSummary(NamedTuple):
     push_status: str | None
 
     def as_json(self) -> dict[str, Any]:
-        """The summary as stored (dates in ISO 8601, the state as its word)."""
+        """The summary as stored (dates in ISO 8601, the state as its word), with the
+        ``SUMMARY_VERSION`` it was built by."""
         out = self._asdict()
         out["state"] = self.state.value
         for key in ("ordered_at", "ship_by"):
             value = out[key]
             out[key] = value.isoformat() if value is not None else None
+        out["version"] = SUMMARY_VERSION
         return out
 
 
@@ -145,8 +148,8 @@ def summarize(
         item_quantity=sum(ln.quantity for ln in lines),
         item_title=(first.product_title or first.seller_product_id) if first else None,
         delivery_mode=mode,
-        relay_point_id=(relay.pickup_id or "").strip() or None if relay else None,
-        relay_point_name=relay.pickup_name if relay else None,
+        relay_point_id=((relay.pickup_id or "").strip() or None) if relay else None,
+        relay_point_name=((relay.pickup_name or "").strip() or None) if relay else None,
         labelled=labelled,
         carrier=label.carrier_name if label else None,
         tracking_number=label.tracking_number if label else None,
@@ -175,15 +178,33 @@ _STATES = {s.value: s for s in State}
 _parse_dt = datetime.fromisoformat
 
 
+def _field_types() -> tuple[type | tuple[type, ...], ...]:
+    """The type of each ``OrderSummary`` field, for ``isinstance`` (from its hints)."""
+    hints = get_type_hints(OrderSummary)
+    return tuple(
+        get_args(hint) if isinstance(hint, UnionType) else hint
+        for hint in (hints[name] for name in OrderSummary._fields)
+    )
+
+
+#: the type of each field, checked for every summary read back
+_TYPES = _field_types()
+
+
 def summary_from_json(data: Mapping[str, Any]) -> OrderSummary:
-    """A stored summary read back (``KeyError`` / ``TypeError`` / ``ValueError`` on
-    anything else than what ``as_json`` wrote: the store then rebuilds it)."""
+    """A stored summary read back. ``KeyError`` / ``TypeError`` / ``ValueError`` on
+    anything else than what ``as_json`` of this ``SUMMARY_VERSION`` wrote (another
+    version, a missing or extra field, a field of the wrong type): the store then
+    rebuilds it from the record."""
     values = dict(data)
+    if values.pop("version", None) != SUMMARY_VERSION:
+        raise ValueError("a summary of another version")
     values["state"] = _STATES[values["state"]]
     for key in ("ordered_at", "ship_by"):
         value = values[key]
         values[key] = None if value is None else _parse_dt(value)
     summary = OrderSummary(**values)
-    if len(values) != len(OrderSummary._fields):
-        raise KeyError("unexpected fields")
+    for value, kind in zip(summary, _TYPES, strict=True):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(value)
     return summary

@@ -8,8 +8,11 @@ Layout::
     data/orders/<integration>/NNN.json
                                     that integration's orders, sharded by a stable hash
                                     of the order id, so saving one label rewrites one
-                                    small file
+                                    small file; each record carries its ``summary``
+                                    (what list views show, ``cdtui/orders/summary.py``)
     data/backups/v<N>-<time>/       copies made before a schema migration
+    data/backups/summaries-v<N>-<time>/
+                                    copies made before the summaries are written again
 
 Guarantees:
 
@@ -28,12 +31,15 @@ Guarantees:
 - **Schema versions.** ``meta.json`` carries ``schema_version``; older stores are
   migrated (after a backup), newer ones refused with a message to upgrade.
 - **No-op writes cost nothing.** An upsert that changes nothing writes no file.
+- **Lists derive nothing.** Every write of a record writes its summary beside it;
+  ``order_rows()`` reads the summaries back as they are (one missing, unreadable or of
+  another ``SUMMARY_VERSION`` is built from its record).
 
 Modules, bottom up (each imports only those above it):
 
 - ``files``      the one crash-safe writer (``atomic_write``), JSON read/write, messages
 - ``tinyfile``   TinyDB storage over one file (``_FileStorage``): stamps, deferred writes
-- ``meta``       ``meta.json``: schema version, migrations and their backups
+- ``meta``       ``meta.json``: schema version, migrations, summary rebuilds, backups
 - ``fastmodels`` every shortcut around pydantic, each with the benchmark behind it
 - ``shards``     one order file (``_Shard``): its records and rows caches
 - ``store``      ``Store``, the API, with its lock and transactions

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from cdtui.models import Order, OrderRecord
 from cdtui.orders.enums import State
 from cdtui.orders.states import marketplace_attention, order_state
+from cdtui.orders.summary import OrderSummary, summarize
 
 
 def _order_json(order: Order) -> bytes:
@@ -42,10 +43,16 @@ def _order_json(order: Order) -> bytes:
     return order.__pydantic_serializer__.to_json(order)  # model_dump_json, as bytes
 
 
-def _record_json(rec: OrderRecord, order_json: bytes) -> bytes:
-    """The record's JSON, its order spliced in from bytes already serialised."""
+def _summary_json(summary: OrderSummary) -> bytes:
+    """The summary as stored beside its record."""
+    return orjson.dumps(summary.as_json())
+
+
+def _record_json(rec: OrderRecord, order_json: bytes, summary: OrderSummary) -> bytes:
+    """The record's JSON, its summary then its order (always last) spliced in, the
+    order from bytes already serialised."""
     local = rec.__pydantic_serializer__.to_json(rec, exclude={"order"})
-    return b'%s,"order":%s}' % (local[:-1], order_json)
+    return b'%s,"summary":%s,"order":%s}' % (local[:-1], _summary_json(summary), order_json)
 
 
 #: per model class, the set of all its field names (shared by its complete instances)
@@ -139,16 +146,25 @@ _STATE_JSON = {s: orjson.dumps(s.value) for s in State}
 
 
 def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) -> PreparedOrder:
-    """One order as a new record: only its id, state and document are its own (no
-    record model is built; ``test_store_writes`` checks the result against one)."""
+    """One order as a new record: only its id, state, summary and document are its own
+    (no record model is built; ``test_store_writes`` checks the result against one)."""
     order_json = _order_json(order)
     state = order_state(order)
     attention = marketplace_attention(order, state)
-    head = b'{"order_id":%s,"state":%s,"attention":%s,%s,"order":' % (
+    summary = summarize(
+        order,
+        order_id=order.order_id,
+        integration_id=integration_id,
+        seller_id=seller_id,
+        state=state,
+        attention=attention,
+    )
+    head = b'{"order_id":%s,"state":%s,"attention":%s,%s,"summary":%s,"order":' % (
         orjson.dumps(order.order_id),
         _STATE_JSON[state],
         b"null" if attention is None else orjson.dumps(attention),
         members,
+        _summary_json(summary),
     )
     return PreparedOrder(
         order.order_id,

@@ -3,7 +3,7 @@
 Orders are sharded per integration over ``DEFAULT_SHARDS`` files by a stable hash of
 the order id (``shard_index``), so saving one label rewrites one small file. A shard
 never keeps its file's parsed JSON; it builds, on demand and each in one pass over a
-fresh parse, the validated records (what writes work on) and the light rows of list
+fresh parse, the validated records (what writes work on) and the summaries of list
 views. See ``_Shard`` for what is cached when.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard, TypeVar
 
@@ -20,7 +19,8 @@ from pydantic import ValidationError
 
 from cdtui.errors import StoreError
 from cdtui.models import OrderRecord
-from cdtui.orders.enums import OrderStatus, State
+from cdtui.orders.enums import State
+from cdtui.orders.summary import OrderSummary, summarize_record, summary_from_json
 from cdtui.storage.fastmodels import PreparedOrder, _from_prepared, _share_fields_sets
 from cdtui.storage.files import damaged_file, gc_paused
 from cdtui.storage.tinyfile import _check_tables, _FileStorage, _open_db, _Table
@@ -29,6 +29,7 @@ _ORDERS_TABLE = "orders"
 #: a write of fewer orders than this to a file updates its cached rows in place; a
 #: larger one (an import) drops them, to be rebuilt from the file when next listed
 _ROWS_KEPT_BELOW = 32
+_STATES = frozenset(s.value for s in State)
 
 
 def _digest(order_json: bytes) -> bytes:
@@ -96,152 +97,6 @@ def _in_work(rec: _Stored) -> TypeGuard[OrderRecord]:
     )
 
 
-class OrderRow(NamedTuple):
-    """One order as list views show it: light, immutable, built without pydantic.
-
-    Read straight from the stored JSON (``Store.order_rows``), so a list of 10,000
-    orders costs a fraction of their ``OrderRecord``s. Load the full record with
-    ``Store.order`` when an order's detail or a label action needs it.
-    """
-
-    order_id: str
-    integration_id: str
-    seller_id: str
-    #: the marketplace reference (the order id when there is none)
-    reference: str
-    channel_id: str
-    #: the channel's name (its id when it has none; empty without a channel)
-    channel_name: str
-    marketplace_status: str
-    state: State
-    attention: str | None
-    error: str | None
-    #: purchase date (creation date when there is none)
-    ordered_at: datetime | None
-    #: ship-by deadline: the order's, else the earliest of its lines'
-    ship_by: datetime | None
-    #: name (or company) of the shipping address (billing address when there is none)
-    customer: str
-    country_code: str | None
-    postal_code: str | None
-    city: str | None
-    #: lines to ship (every line when none is to ship), their total quantity and the
-    #: first one's product title (or SKU)
-    item_lines: int
-    item_quantity: int
-    item_title: str | None
-    #: has a bought label that is not cancelled
-    labelled: bool
-    carrier: str | None
-    tracking_number: str | None
-    tracking_url: str | None
-    label_path: str | None
-    push_status: str | None
-
-
-_SHIPPABLE_LINE_STATUSES = (OrderStatus.IN_PREPARATION.value, OrderStatus.CANCEL_REQUEST.value)
-_INACTIVE_LABEL = ("cancelled", "queued")
-_STATES = {s.value: s for s in State}
-_STR: type = str
-_OPT_STR = (str, type(None))
-_OPT_DT = (datetime, type(None))
-#: the type of each ``OrderRow`` field, checked for every row built from a file
-_ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
-    *(_STR,) * 7,  # order_id … marketplace_status
-    State,
-    *(_OPT_STR,) * 2,  # attention, error
-    *(_OPT_DT,) * 2,  # ordered_at, ship_by
-    _STR,  # customer
-    *(_OPT_STR,) * 3,  # country_code, postal_code, city
-    int,
-    int,
-    _OPT_STR,  # item_title
-    bool,
-    *(_OPT_STR,) * 5,  # carrier … push_status
-)
-_parse_dt = datetime.fromisoformat
-
-
-def _dt(value: Any) -> datetime | None:
-    return None if value is None else _parse_dt(value)
-
-
-def _row_fields(doc: dict[str, Any]) -> OrderRow:
-    """The row of a stored record, read the way pydantic wrote it (every field present).
-
-    Mirrors ``OrderRecord`` / ``Order`` properties (``reference``, ``shippable_lines``,
-    ``shipping_address``) and ``Address.name``; raises ``KeyError`` / ``TypeError`` /
-    ``ValueError`` / ``AttributeError`` on anything else than what cdtui writes,
-    including a shown field of the wrong type.
-    """
-    order = doc["order"]
-    lines = order["lines"]
-    shippable = [
-        ln
-        for ln in lines
-        if (ln["offer"]["supply_mode"] or "Seller") == "Seller"
-        and ln["status"] in _SHIPPABLE_LINE_STATUSES
-    ]
-    shown = shippable or lines
-    address = None
-    for ln in shown:
-        if ln["shipping_address"] is not None:
-            address = ln["shipping_address"]
-            break
-    if address is None:
-        address = order["billing_address"]
-    if address is None:
-        customer, country, postal, city = "", None, None, None
-    else:
-        name = " ".join(p for p in (address["first_name"], address["last_name"]) if p).strip()
-        customer = name or address["company_name"] or ""
-        country, postal, city = address["country_code"], address["postal_code"], address["city"]
-    ship_by = _dt(order["shipped_at_max"])
-    if ship_by is None:
-        dates = [d for d in (_dt(ln["delivery"]["shipped_at_max"]) for ln in lines) if d]
-        ship_by = min(dates) if dates else None
-    channel = order["sales_channel"]
-    title = None
-    if shown:
-        offer = shown[0]["offer"]
-        title = offer["product_title"] or offer["seller_product_id"]
-    label = doc["label"]
-    push = doc["push"]
-    row = OrderRow(
-        order_id=doc["order_id"],
-        integration_id=doc["integration_id"],
-        seller_id=doc["seller_id"],
-        reference=order["reference"] or doc["order_id"],
-        channel_id=channel["id"] if channel else "",
-        channel_name=(channel["name"] or channel["id"]) if channel else "",
-        marketplace_status=order["status"],
-        state=_STATES[doc["state"]],
-        attention=doc["attention"],
-        error=doc["error"],
-        ordered_at=_dt(order["purchased_at"] or order["created_at"]),
-        ship_by=ship_by,
-        customer=customer,
-        country_code=country,
-        postal_code=postal,
-        city=city,
-        item_lines=len(shown),
-        item_quantity=sum(ln["quantity"] for ln in shown),
-        item_title=title,
-        labelled=label is not None
-        and label["shipment_id"] is not None
-        and label["cancel_status"] not in _INACTIVE_LABEL,
-        carrier=label["carrier_name"] if label else None,
-        tracking_number=label["tracking_number"] if label else None,
-        tracking_url=label["tracking_url"] if label else None,
-        label_path=label["label_path"] if label else None,
-        push_status=push["status"] if push else None,
-    )
-    for value, kind in zip(row, _ROW_TYPES, strict=True):
-        if not isinstance(value, kind):
-            raise TypeError(value)
-    return row
-
-
 def _validated(path: Path, order_id: str, doc: Any) -> OrderRecord:
     """The record of a stored document; ``StoreError`` naming the order if invalid."""
     try:
@@ -255,17 +110,21 @@ def _validated(path: Path, order_id: str, doc: Any) -> OrderRecord:
     return rec
 
 
-def _order_row(path: Path, order_id: str, doc: dict[str, Any]) -> OrderRow:
-    """The row of a stored document. Anything unusual (hand-edited, other spellings)
-    is validated by the model and read from its normalised form, so rows and records
-    always agree, and an invalid document is reported like ``orders()`` reports it."""
-    try:
-        if doc["order_id"] == order_id:
-            return _row_fields(doc)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        pass
-    rec = _validated(path, order_id, doc)
-    return _row_fields(rec.model_dump(mode="json"))
+def _summary_of(path: Path, order_id: str, doc: dict[str, Any]) -> OrderSummary:
+    """The summary stored beside a record, as written (nothing is derived). A record
+    whose summary is missing, unreadable or of another ``SUMMARY_VERSION`` gets one
+    built from the record; a plainly damaged record is validated, so it is reported
+    like ``orders()`` reports it. (A record edited by hand keeps the summary it was
+    written with: drop ``summary`` from it to have it built again.)"""
+    if _looks_damaged(order_id, doc) is None:
+        try:
+            summary = summary_from_json(doc["summary"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+        else:
+            if summary.order_id == order_id:
+                return summary
+    return summarize_record(_validated(path, order_id, doc))
 
 
 class _Shard:
@@ -276,10 +135,11 @@ class _Shard:
     ``records`` — the validated ``OrderRecord``s (what ``orders()`` hands out and what
     writes work on) plus, once compared, a digest of each marketplace document (what
     ``upsert_orders`` compares: both sides serialised by the same pydantic model, so
-    equal documents give equal digests) — and ``rows``, the light ``OrderRow``s of
-    list views. A process that only lists orders never validates a record; one that
-    only syncs never builds a row. A write re-reads the file (unchanged, as its stamp
-    proves) and replaces only the orders that changed, in both caches.
+    equal documents give equal digests) — and ``rows``, the ``OrderSummary``s stored
+    beside the records, for list views. A process that only lists orders never
+    validates a record; one that only syncs never builds a row. A write re-reads the
+    file (unchanged, as its stamp proves) and replaces only the orders that changed, in
+    both caches.
 
     ``records`` holds a record only where one is needed: an order this process imported
     stays a ``PreparedOrder`` and an order read from the file with no claim, label or
@@ -291,7 +151,7 @@ class _Shard:
         self.integration_id = integration_id
         self._records: dict[str, _Stored] | None = {}
         #: built only when asked for (a process that never lists pays nothing for them)
-        self._rows: dict[str, OrderRow] | None = None
+        self._rows: dict[str, OrderSummary] | None = None
         self.digests: dict[str, bytes] = {}
         #: orders of the file seen damaged when it was loaded: order id -> why
         self.damaged: dict[str, str] = {}
@@ -345,18 +205,21 @@ class _Shard:
                         _share_fields_sets(rec)
                         records[order_id] = rec
                     else:  # validated when its record is asked for, or the file written
+                        summary = doc.pop("summary", None)  # not part of the record
                         records[order_id] = _Unread(order_id, _exact(orjson.dumps(doc)))
+                        if summary is not None:
+                            doc["summary"] = summary
             self._records, self._docs = records, None
             self.damaged = damaged
         return self._records
 
-    def _current_rows(self) -> dict[str, OrderRow]:
+    def _current_rows(self) -> dict[str, OrderSummary]:
         self.storage.refresh()
         if self._rows is None:
             docs = self._take_docs()
             path = self.path
             with gc_paused():
-                rows = {oid: _order_row(path, oid, doc) for oid, doc in docs.items()}
+                rows = {oid: _summary_of(path, oid, doc) for oid, doc in docs.items()}
             self._rows, self._docs = rows, None
         return self._rows
 
@@ -393,17 +256,17 @@ class _Shard:
         """The records of orders cdtui has started on (imported ones are not read)."""
         return [rec for rec in self.view()[0].values() if _in_work(rec)]
 
-    def row_view(self) -> dict[str, OrderRow]:
+    def row_view(self) -> dict[str, OrderSummary]:
         """The orders' rows as they are now, staged changes included."""
         if self._staged is not None:
             return {**self._current_rows(), **self._staged_rows()}
         return self._current_rows()
 
-    def _staged_rows(self) -> dict[str, OrderRow]:
+    def _staged_rows(self) -> dict[str, OrderSummary]:
         assert self._staged is not None
         path = self.path
         return {
-            oid: _order_row(path, oid, orjson.loads(doc_json))
+            oid: _summary_of(path, oid, orjson.loads(doc_json))
             for oid, doc_json in self._staged[2].items()
         }
 
@@ -449,7 +312,7 @@ class _Shard:
         self._staged = None
 
 
-_Listed = TypeVar("_Listed", OrderRecord, OrderRow)
+_Listed = TypeVar("_Listed", OrderRecord, OrderSummary)
 
 
 def _by_integration_then_id(views: list[dict[str, _Listed]], integrations: int) -> list[_Listed]:

@@ -7,8 +7,9 @@ the transaction that writes every changed file once at its end, and the operatio
 
 Records handed out by ``orders()`` and ``pending_pushes()`` are shared, cached
 snapshots — treat them as read-only and change orders with ``update_order``. List views
-read ``order_rows()`` instead: immutable ``OrderRow``s built straight from the parsed
-JSON, no pydantic model involved (a few times cheaper at 10,000 orders).
+read ``order_rows()`` instead: the ``OrderSummary`` stored beside each record, read back
+as written — no pydantic model involved, nothing derived (a few times cheaper at 10,000
+orders).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cdtui.errors import NotFoundLocally, StoreError, UsageError
 from cdtui.models import Integration, Order, OrderRecord, utcnow
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import derive_state
+from cdtui.orders.summary import OrderSummary, summarize_record
 from cdtui.storage import meta
 from cdtui.storage.fastmodels import (
     PreparedOrder,
@@ -51,7 +53,6 @@ from cdtui.storage.fastmodels import (
 from cdtui.storage.files import damaged_file, fsync_dir, gc_paused
 from cdtui.storage.meta import MIGRATIONS, SCHEMA_VERSION
 from cdtui.storage.shards import (
-    OrderRow,
     _by_integration_then_id,
     _digest,
     _read,
@@ -172,7 +173,7 @@ class Store:
         self._shards: dict[tuple[str, int], _Shard] = {}
         self._integrations_cache: tuple[int, dict[str, Integration]] = (-1, {})
         self._list_cache: dict[str | None, tuple[tuple[Any, ...], list[OrderRecord]]] = {}
-        self._rows_cache: dict[str | None, tuple[tuple[Any, ...], list[OrderRow]]] = {}
+        self._rows_cache: dict[str | None, tuple[tuple[Any, ...], list[OrderSummary]]] = {}
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
@@ -549,7 +550,7 @@ class Store:
                 rec = old.model_copy(update={"order": Order.model_validate_json(order_json)})
                 rec.state, rec.attention = derive_state(rec)
                 _share_fields_sets(rec)
-                entry = (_record_json(rec, order_json), rec, digest)
+                entry = (_record_json(rec, order_json, summarize_record(rec)), rec, digest)
                 result.updated += 1
             entries = staged.get(index)
             if entries is None:
@@ -591,10 +592,12 @@ class Store:
     @_synchronized
     def order_rows(
         self, *, integration_id: str | None = None, state: State | None = None
-    ) -> list[OrderRow]:
-        """The orders as light rows for list views, in ``orders()``'s order.
+    ) -> list[OrderSummary]:
+        """The orders' summaries for list views, in ``orders()``'s order.
 
-        Much cheaper than ``orders()`` (no pydantic model is built) and cached per file
+        Read straight from the summaries stored beside the records (``summary_from_json``;
+        one is built from its record only when it is missing, unreadable or of another
+        ``SUMMARY_VERSION``): no pydantic model, nothing derived. Cached per file
         version; a later call re-reads only the files another process changed.
         """
         ids = self._integration_ids(integration_id)
@@ -638,7 +641,7 @@ class Store:
             if new == current:  # an unchanged copy writes nothing
                 return new
             order_json = _order_json(new.order)
-            doc_json = _record_json(new, order_json)
+            doc_json = _record_json(new, order_json, summarize_record(new))
             stored = OrderRecord.model_validate_json(doc_json)  # our own copy, checked
             _share_fields_sets(stored)
             shard.storage.check_unchanged(seen)
@@ -683,7 +686,6 @@ __all__ = [
     "DEFAULT_SHARDS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
-    "OrderRow",
     "PreparedOrder",
     "Store",
     "UpsertResult",

@@ -1,5 +1,7 @@
-"""``Store.order_rows``: the light list-view rows agree with the full records, follow every
-write (this process's and another's), and report damaged files like ``orders()`` does."""
+"""``Store.order_rows``: the summaries stored beside the records are what
+``summarize_record`` makes of the records, follow every write (this process's and
+another's), are rebuilt when missing, unreadable or of another version, and damaged files
+are reported like ``orders()`` reports them. ``cdtui orders --json`` shows the same."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
+from cdtui import cli
 from cdtui.errors import StoreError
 from cdtui.models import LabelInfo, Order, OrderRecord, TrackingPush
 from cdtui.orders.enums import State
-from cdtui.storage.store import DEFAULT_SHARDS, OrderRow, Store, shard_index
+from cdtui.orders.summary import SUMMARY_VERSION, OrderSummary, summarize_record
+from cdtui.storage import meta, shards
+from cdtui.storage.store import DEFAULT_SHARDS, Store, shard_index
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -72,45 +77,6 @@ ORDERS = [
 ]
 
 
-def expected_row(rec: OrderRecord) -> OrderRow:
-    """The row as the records' own properties describe it."""
-    o = rec.order
-    address = o.shipping_address or o.billing_address
-    lines = o.shippable_lines or o.lines
-    deadline = o.shipped_at_max or min(
-        (ln.delivery.shipped_at_max for ln in o.lines if ln.delivery.shipped_at_max),
-        default=None,
-    )
-    label = rec.label
-    return OrderRow(
-        order_id=rec.order_id,
-        integration_id=rec.integration_id,
-        seller_id=rec.seller_id,
-        reference=rec.reference,
-        channel_id=rec.channel_id,
-        channel_name=(o.sales_channel.name or o.sales_channel.id) if o.sales_channel else "",
-        marketplace_status=rec.marketplace_status,
-        state=rec.state,
-        attention=rec.attention,
-        error=rec.error,
-        ordered_at=o.purchased_at or o.created_at,
-        ship_by=deadline,
-        customer=(address.name or address.company_name or "") if address else "",
-        country_code=address.country_code if address else None,
-        postal_code=address.postal_code if address else None,
-        city=address.city if address else None,
-        item_lines=len(lines),
-        item_quantity=sum(ln.quantity for ln in lines),
-        item_title=(lines[0].offer.product_title or lines[0].sku) if lines else None,
-        labelled=label is not None and label.active,
-        carrier=label.carrier_name if label else None,
-        tracking_number=label.tracking_number if label else None,
-        tracking_url=label.tracking_url if label else None,
-        label_path=label.label_path if label else None,
-        push_status=rec.push.status.value if rec.push else None,
-    )
-
-
 def with_label(rec: OrderRecord) -> OrderRecord:
     rec.label = LabelInfo(
         external_reference_id=rec.external_reference_id(),
@@ -142,8 +108,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def assert_rows_match_records(store: Store) -> None:
-    records = store.orders()
-    assert store.order_rows() == [expected_row(r) for r in records]
+    """The rows are the summaries of the records as a fresh store reads them."""
+    records = Store(store.home).orders()
+    assert store.order_rows() == [summarize_record(r) for r in records]
 
 
 def test_rows_agree_with_records_in_the_same_order(store: Store, tmp_path: Path) -> None:
@@ -175,6 +142,7 @@ def test_a_cold_listing_builds_no_record(
         raise AssertionError("order_rows validated a record")
 
     monkeypatch.setattr(OrderRecord, "model_validate", refuse)
+    monkeypatch.setattr(shards, "summarize_record", refuse)  # read as stored
     assert len(fresh.order_rows()) == len(ORDERS) + 2
     monkeypatch.undo()
     assert_rows_match_records(fresh)  # and the records are still there when asked
@@ -198,7 +166,7 @@ def test_rows_follow_writes_of_this_process_and_of_another(store: Store, tmp_pat
 
 
 def test_rows_inside_a_write_see_the_staged_change(store: Store) -> None:
-    seen: list[OrderRow] = []
+    seen: list[OrderSummary] = []
 
     def label_and_look(rec: OrderRecord) -> OrderRecord:
         return with_label(rec)
@@ -211,11 +179,17 @@ def test_rows_inside_a_write_see_the_staged_change(store: Store) -> None:
 
 
 def test_hand_edited_spellings_are_read_like_the_records(store: Store, tmp_path: Path) -> None:
+    """A record edited by hand keeps the summary it was written with; without one, its
+    summary is built from the record, read the way the model reads it."""
     path = shard_path(store, "1", "B")
     data = orjson.loads(path.read_bytes())
     doc = data["orders"]["B"]["order"]
     doc["salesChannel"] = doc.pop("sales_channel")  # the API's camelCase, accepted too
     doc["lines"][1]["quantity"] = "5"  # a string pydantic coerces
+    path.write_bytes(orjson.dumps(data))
+    row = next(r for r in Store(tmp_path).order_rows() if r.order_id == "B")
+    assert row.item_quantity == 4  # as stored
+    del data["orders"]["B"]["summary"]
     path.write_bytes(orjson.dumps(data))
     fresh = Store(tmp_path)
     assert_rows_match_records(fresh)
@@ -246,3 +220,188 @@ def test_invalid_record_stops_rows_then_writes(store: Store, tmp_path: Path) -> 
     with pytest.raises(StoreError, match=r"order B: order\.status"):
         fresh.upsert_orders("1", "98979", [order("B")])
     assert path.read_bytes() == content
+
+
+# ---------------------------------------------------------------- stored summaries
+
+
+def stored_docs(store: Store) -> dict[str, dict[str, Any]]:
+    docs: dict[str, dict[str, Any]] = {}
+    for path in (store.data_dir / "orders").glob("*/[0-9]*.json"):
+        docs.update(orjson.loads(path.read_bytes())["orders"])
+    return docs
+
+
+def test_every_write_stores_the_summary_beside_the_record(store: Store) -> None:
+    """Imports (prepared, no record built), updates by upsert and update_order all write
+    the summary of what they wrote, with its version."""
+    store.upsert_orders("1", "98979", [order("B", status="Shipped")])  # an update
+    store.upsert_orders("1", "98979", store.prepare_orders("1", "98979", [order("N")]))
+    records = {r.order_id: r for r in Store(store.home).orders()}
+    docs = stored_docs(store)
+    assert set(docs) == set(records)
+    for oid, doc in docs.items():
+        assert doc["summary"]["version"] == SUMMARY_VERSION
+        assert list(doc)[-2:] == ["summary", "order"]
+        assert doc["summary"] == summarize_record(records[oid]).as_json(), oid
+    assert docs["A"]["summary"]["labelled"] and docs["B"]["summary"]["state"] == "not_shippable"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s.pop("summary"),
+        lambda s: s["summary"].update(version=SUMMARY_VERSION + 1),
+        lambda s: s["summary"].update(version=None),
+        lambda s: s["summary"].update(item_quantity="4"),
+        lambda s: s["summary"].update(state="weird"),
+        lambda s: s["summary"].pop("customer"),
+        lambda s: s["summary"].update(extra=1),
+        lambda s: s.update(summary=[]),
+        lambda s: s["summary"].update(order_id="A"),
+    ],
+)
+def test_a_missing_or_unreadable_summary_is_rebuilt_from_its_record(
+    store: Store, tmp_path: Path, damage: Any
+) -> None:
+    path = shard_path(store, "1", "B")
+    data = orjson.loads(path.read_bytes())
+    damage(data["orders"]["B"])
+    content = orjson.dumps(data)
+    path.write_bytes(content)
+    assert_rows_match_records(Store(tmp_path))
+    assert_rows_match_records(store)
+    assert path.read_bytes() == content  # reading writes nothing
+    store.update_order("B", lambda r: r.model_copy(update={"error": "x"}))  # written again
+    assert stored_docs(store)["B"]["summary"] == summarize_record(store.order("B")).as_json()
+
+
+def test_an_older_store_gets_every_summary_once_after_a_backup(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store from before the summaries (or of an older SUMMARY_VERSION) has them all
+    written again when it is opened, under the lock, after a backup; only once."""
+    for path in (store.data_dir / "orders").glob("*/[0-9]*.json"):
+        data = orjson.loads(path.read_bytes())
+        for doc in data["orders"].values():
+            del doc["summary"]
+        path.write_bytes(orjson.dumps(data))
+    meta_path = store.data_dir / "meta.json"
+    raw = orjson.loads(meta_path.read_bytes())
+    del raw["store"]["meta"]["summary_version"]
+    meta_path.write_bytes(orjson.dumps(raw))
+    opened = Store(tmp_path, clock=lambda: NOW)
+    assert orjson.loads(meta_path.read_bytes())["store"]["meta"]["summary_version"] == (
+        SUMMARY_VERSION
+    )
+    [backup] = (store.data_dir / "backups").iterdir()
+    assert backup.name == "summaries-v0-20261126T100000"
+    assert all(
+        "summary" not in d
+        for d in orjson.loads(
+            (backup / "orders" / "1" / shard_path(store, "1", "B").name).read_bytes()
+        )["orders"].values()
+    )
+    records = {r.order_id: r for r in opened.orders()}
+    assert {oid: d["summary"] for oid, d in stored_docs(opened).items()} == {
+        oid: summarize_record(r).as_json() for oid, r in records.items()
+    }
+    before = {p: p.stat().st_mtime_ns for p in (store.data_dir / "orders").rglob("*.json")}
+    calls: list[int] = []
+    monkeypatch.setattr(meta, "rebuild_summaries", lambda *a: calls.append(1))
+    Store(tmp_path)
+    assert calls == []
+    assert {p: p.stat().st_mtime_ns for p in (store.data_dir / "orders").rglob("*.json")} == before
+
+
+def test_a_summary_rebuild_leaves_a_damaged_file_alone(store: Store, tmp_path: Path) -> None:
+    path = shard_path(store, "1", "B")
+    data = orjson.loads(path.read_bytes())
+    data["orders"]["B"]["order"]["status"] = None
+    content = orjson.dumps(data)
+    path.write_bytes(content)
+    meta_path = store.data_dir / "meta.json"
+    raw = orjson.loads(meta_path.read_bytes())
+    raw["store"]["meta"]["summary_version"] = SUMMARY_VERSION - 1
+    meta_path.write_bytes(orjson.dumps(raw))
+    fresh = Store(tmp_path)
+    assert path.read_bytes() == content
+    with pytest.raises(StoreError, match=r"order B: order\.status"):
+        fresh.order_rows()
+
+
+# ---------------------------------------------------------------- one definition
+
+
+def cli_common(rec: OrderRecord) -> dict[str, Any]:
+    j = cli.order_json(rec)
+    keys = ("reference", "ship_by", "customer", "country", "postal_code", "items")
+    return {k: j[k] for k in (*keys, "relay_point", "delivery_mode")}
+
+
+def row_common(row: OrderSummary) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "ship_by": cli._dt(row.ship_by),
+        "customer": row.customer or None,
+        "country": row.country_code,
+        "postal_code": row.postal_code,
+        "items": row.item_quantity,
+        "relay_point": {"id": row.relay_point_id, "name": row.relay_point_name}
+        if row.relay_point_id
+        else None,
+        "delivery_mode": row.delivery_mode,
+    }
+
+
+def test_the_cli_and_the_inbox_show_the_same_order(store: Store) -> None:
+    relay = {**ADDRESS, "pickupId": " 12345 ", "pickupName": " Relais Presse "}
+    store.upsert_orders(
+        "1",
+        "98979",
+        [order("R", lines=[line(1, shippingAddress=relay, delivery={"mode": "RelayPoint"})])],
+    )
+    rows = {r.order_id: r for r in store.order_rows()}
+    for rec in store.orders():
+        assert cli_common(rec) == row_common(rows[rec.order_id]), rec.order_id
+    assert cli_common(store.order("R"))["relay_point"] == {"id": "12345", "name": "Relais Presse"}
+    assert cli_common(store.order("R"))["delivery_mode"] == "RelayPoint"
+
+
+def test_the_customer_is_the_name_else_the_company(store: Store) -> None:
+    company = {"companyName": "ACME SARL", "city": "Lyon", "countryCode": "FR"}
+    store.upsert_orders("1", "98979", [order("K", lines=[line(1, shippingAddress=company)])])
+    row = next(r for r in store.order_rows() if r.order_id == "K")
+    assert row.customer == "ACME SARL"
+    assert cli.order_json(store.order("K"))["customer"] == "ACME SARL"  # was None
+
+
+def test_ship_by_is_the_orders_else_the_earliest_lines(store: Store) -> None:
+    store.upsert_orders(
+        "1",
+        "98979",
+        [order("S", lines=[line(4), line(2)])],  # no order-level deadline
+    )
+    row = next(r for r in store.order_rows() if r.order_id == "S")
+    assert row.ship_by == datetime(2026, 11, 22, 16, tzinfo=UTC)
+    assert cli.order_json(store.order("S"))["ship_by"] == "2026-11-22T16:00:00Z"  # was None
+    b = cli.order_json(store.order("B"))  # the order's own deadline wins
+    assert b["ship_by"] == "2026-11-27T12:00:00Z"
+
+
+def test_items_are_the_lines_a_label_covers(store: Store) -> None:
+    """The merchant's lines in preparation: a line with a cancellation request, or one
+    the warehouse ships, is not counted (while one is ready to ship)."""
+    lines = [
+        line(1, quantity=1),
+        line(2, quantity=2, status="CancelRequest"),
+        line(3, quantity=4, offer={"sellerProductId": "W", "supplyMode": "Fulfillment"}),
+    ]
+    store.upsert_orders("1", "98979", [order("I", lines=lines)])
+    row = next(r for r in store.order_rows() if r.order_id == "I")
+    assert (row.item_lines, row.item_quantity, row.item_title) == (1, 1, "Product 1")
+    assert cli.order_json(store.order("I"))["items"] == 1  # was 7 (every line)
+    only_request = [line(1, quantity=2, status="CancelRequest")]
+    store.upsert_orders("1", "98979", [order("J", lines=only_request)])
+    row = next(r for r in store.order_rows() if r.order_id == "J")
+    assert row.item_quantity == 2  # nothing to ship: every line is shown

@@ -8,12 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from cdtui.errors import StoreError
 from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEvent, TrackingPush
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import derive_state
+from cdtui.orders.summary import summarize_record, summary_from_json
 from cdtui.storage import fastmodels, tinyfile
 from cdtui.storage.store import PreparedOrder, Store, shard_index
 
@@ -83,10 +85,15 @@ def test_documents_are_the_bytes_pydantic_would_write() -> None:
     rec = full_record("A")
     order_json = fastmodels._order_json(rec.order)
     assert order_json == rec.order.model_dump_json().encode()
-    record_json = fastmodels._record_json(rec, order_json)
+    summary = summarize_record(rec)
+    record_json = fastmodels._record_json(rec, order_json, summary)
     local = rec.model_dump_json(exclude={"order"}).encode()
-    assert record_json == local[:-1] + b',"order":' + order_json + b"}"
+    summary_json = orjson.dumps(summary.as_json())
+    assert (
+        record_json == local[:-1] + b',"summary":' + summary_json + b',"order":' + order_json + b"}"
+    )
     assert OrderRecord.model_validate_json(record_json) == rec
+    assert summary_from_json(orjson.loads(record_json)["summary"]) == summary
     fastmodels._share_fields_sets(rec)  # shared field sets serialise the same
     assert fastmodels._order_json(rec.order) == order_json
 
@@ -101,6 +108,8 @@ def test_a_prepared_order_is_the_record_pydantic_would_write(store: Store, statu
     )
     expected.state, expected.attention = derive_state(expected)
     assert OrderRecord.model_validate_json(prepared.record_json) == expected
+    stored = orjson.loads(prepared.record_json)["summary"]
+    assert summary_from_json(stored) == summarize_record(expected)
     assert prepared.order_json() == fastmodels._order_json(fetched)
     assert (prepared.order_id, prepared.updated_at) == (odd, fetched.updated_at)
 
