@@ -15,10 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cdtui.claims import new_owner
 from cdtui.config import Settings
 from cdtui.context import reread_order
 from cdtui.errors import CdtuiError, DelegationMissing, NotFoundLocally, UsageError
-from cdtui.labels import LabelOutcome, LabelPlan, LabelService, new_owner, print_file
+from cdtui.label_files import print_file
+from cdtui.labels import LabelOutcome, LabelPlan, LabelService
 from cdtui.models import (
     CancelResult,
     Integration,

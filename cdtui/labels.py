@@ -1,4 +1,4 @@
-"""Label purchase internals: weight and option, the claim, the purchase, the push.
+"""Label purchase: the plan, the claim, the purchase, saving it, settling crashes.
 
 The safety rules, in the order a label goes through them:
 
@@ -15,54 +15,49 @@ The safety rules, in the order a label goes through them:
    adopted if it exists, else the claim is released.
 
 The claim doubles as a lease while a tracking update is being sent, so two processes
-never post the same update at once.
+never post the same update at once (``pushes.py``; claims in ``claims.py``, files and
+printing in ``label_files.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import logging
-import os
-import re
-import shlex
-import socket
-import subprocess
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cdtui.config import PRIVATE_FILE, private_dir
-from cdtui.context import Context, reread_order
+from cdtui.claims import (
+    ABANDONED,
+    Skip,
+    claim_is_live,
+    reason,
+    release_claim,
+    same_claim,
+)
+from cdtui.context import Context
 from cdtui.errors import (
     AnnouncementFailed,
     BadCredentials,
     CdtuiError,
     ConfigError,
-    DelegationMissing,
     NotFound,
     Rejected,
     StoreError,
-    TimedOut,
-    Unavailable,
     UsageError,
 )
+from cdtui.label_files import inside, label_filename, print_file, write_file_atomically
 from cdtui.models import (
-    Carrier,
     Integration,
     LabelClaim,
     LabelInfo,
     OrderRecord,
-    Parcel,
     Shipment,
     ShippingOption,
     ShippingOptionList,
     TrackingPush,
-    carrier_key,
 )
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.shipping import (
@@ -84,23 +79,12 @@ from cdtui.orders.shipping import (
     to_address,
 )
 from cdtui.orders.states import SHOP_PICKUP_ATTENTION, derive_state
+from cdtui.pushes import PushResult, TrackingPushes
 from cdtui.sendcloud import ReferenceUsed, is_cancelled
-from cdtui.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()
-#: a claim older than this is stale whoever holds it (a label takes seconds)
-CLAIM_MAX_AGE = timedelta(minutes=10)
-#: first retry delay of a tracking update after a transient failure; doubles each time
-PUSH_BACKOFF_BASE = timedelta(seconds=30)
-PUSH_BACKOFF_MAX = timedelta(hours=1)
-#: owner prefix of a claim given up by a process that could not tell the outcome
-ABANDONED = "abandoned"
 FAILED_PARCEL = "ANNOUNCEMENT_FAILED"
-MAX_WEIGHT_KG = Decimal(1000)
-PRINT_TIMEOUT_S = 60
-_UNREACHABLE = (Unavailable, TimedOut, DelegationMissing, BadCredentials)
 
 
 @dataclass
@@ -174,154 +158,6 @@ class LabelPlan:
         return [v.option for v in self.verdicts if v.excluded is None]
 
 
-@dataclass
-class PushResult:
-    """What one attempt at sending a tracking update did."""
-
-    status: PushStatus | None  # None: skipped (not due, or being sent elsewhere)
-    error: str | None = None
-    #: Octopia could not be reached: the other updates may as well wait
-    unreachable: bool = False
-
-
-class CarrierUnmapped(CdtuiError):
-    """A Sendcloud carrier has no Octopia carrier label (``carrier_map`` needed)."""
-
-
-class _Skip(Exception):
-    """Raised inside a store update to abort it without writing."""
-
-
-# ---------------------------------------------------------------- claims
-
-
-def new_owner() -> str:
-    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def claim_is_live(claim: LabelClaim, *, now: datetime, me: str) -> bool:
-    """Whether the claim's holder may still be working on the order.
-
-    Mine: live. Abandoned or older than ``CLAIM_MAX_AGE``: stale. Same host: live while
-    the holder's process exists. Another host: live until it is old.
-    """
-    if claim.owner == me:
-        return True
-    if claim.owner.startswith(ABANDONED) or now - claim.at > CLAIM_MAX_AGE:
-        return False
-    host, _, rest = claim.owner.rpartition(":")[0].rpartition(":")
-    if not host:
-        return False
-    try:
-        pid = int(rest)
-    except ValueError:
-        return False
-    if host != HOST:
-        return True
-    return _pid_alive(pid)
-
-
-def _same_claim(a: LabelClaim | None, b: LabelClaim | None) -> bool:
-    return a is not None and b is not None and a.owner == b.owner and a.at == b.at
-
-
-# ---------------------------------------------------------------- pure helpers
-
-
-def backoff(attempts: int) -> timedelta:
-    """Delay before the next try of a tracking update that failed ``attempts`` times."""
-    doublings = min(max(0, attempts - 1), 20)
-    return min(PUSH_BACKOFF_BASE * (2**doublings), PUSH_BACKOFF_MAX)
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-#: characters of API data kept in a file name part (the whole name stays far below 255)
-_NAME_PART_MAX = 60
-
-
-def _name_part(value: str | None, fallback: str) -> str:
-    """A piece of a file name from API data: letters, digits, ``-`` and ``_`` only
-    (no dot, no slash: it can neither climb out of its folder nor hide), never empty,
-    never longer than a file system takes (a digest keeps long values apart)."""
-    part = _UNSAFE.sub("_", value or "").strip("_-")
-    if len(part) > _NAME_PART_MAX:
-        digest = hashlib.sha256((value or "").encode()).hexdigest()[:10]
-        part = f"{part[: _NAME_PART_MAX - 11]}_{digest}"
-    return part or fallback
-
-
-def label_filename(rec: OrderRecord, tracking_number: str | None, fmt: str) -> str:
-    """``<reference>-<tracking>.<fmt>``, made of safe characters only."""
-    ref = _name_part(rec.order.reference, "") or _name_part(rec.order_id, "order")
-    tn = _name_part(tracking_number, "label")
-    suffix = _name_part(fmt, "bin")
-    return f"{ref}-{tn}.{suffix}"
-
-
-def inside(folder: Path, name: str) -> Path:
-    """``folder / name``, refused (``CdtuiError``) unless it stays inside ``folder``."""
-    path = folder / name
-    base = folder.resolve()
-    if Path(name).name != name or path.resolve().parent != base:
-        raise CdtuiError(f"Refusing to write {name!r} outside {folder}.")
-    return path
-
-
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """A label or customs file, private to its owner (it holds a customer's address):
-    its folders created 0700, the file written 0600 by the one crash-safe writer."""
-    private_dir(path.parent)
-    atomic_write(path, data, mode=PRIVATE_FILE)
-
-
-def print_file(print_command: str, path: Path) -> None:
-    """Run the print command with the file as its last argument, never via a shell."""
-    try:
-        argv = [*shlex.split(print_command), str(path)]
-    except ValueError as exc:
-        raise ConfigError(f"The print command cannot be read: {exc}.") from None
-    try:
-        done = subprocess.run(
-            argv, check=False, capture_output=True, timeout=PRINT_TIMEOUT_S, shell=False
-        )
-    except FileNotFoundError:
-        raise CdtuiError(f"The print command {argv[0]!r} was not found.") from None
-    except subprocess.TimeoutExpired:
-        raise CdtuiError(f"The print command did not finish within {PRINT_TIMEOUT_S} s.") from None
-    except OSError as exc:
-        raise CdtuiError(f"The print command could not run: {exc.strerror or exc}.") from None
-    if done.returncode != 0:
-        raise CdtuiError(f"The print command failed (exit status {done.returncode}).")
-
-
-def _mark_parcel_on_lines(rec: OrderRecord, push: TrackingPush) -> None:
-    """Reflect a confirmed push in the local copy of the order until the next import."""
-    parcel = Parcel(
-        parcel_number=push.parcel_number,
-        carrier_name=push.carrier_name,
-        tracking_url=push.tracking_url,
-    )
-    for ln in rec.order.lines:
-        if ln.order_line_id in push.line_ids and not any(
-            p.parcel_number == push.parcel_number for p in ln.parcels
-        ):
-            ln.parcels.append(parcel)
-
-
 # ---------------------------------------------------------------- service
 
 
@@ -330,7 +166,7 @@ class LabelService:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._carriers: dict[str, tuple[datetime, list[Carrier]]] = {}
+        self.pushes = TrackingPushes(ctx)
         #: claims of this process whose purchase could not be recorded (the store could
         #: not be written): settled by the next reconcile like a dead process's claims
         self.given_up: set[tuple[str, datetime]] = set()
@@ -460,43 +296,6 @@ class LabelService:
 
     # ---- carriers
 
-    async def octopia_carrier(self, integ: Integration, label: LabelInfo) -> str:
-        """The Octopia carrier label for a Sendcloud carrier: ``carrier_map``, else by name."""
-        names = [n for n in (label.carrier_code, label.carrier_name) if n]
-        cmap = self.settings.carrier_map
-        folded = {carrier_key(k): v for k, v in cmap.items()}
-        for name in names:
-            if name in cmap:
-                return cmap[name]
-            if carrier_key(name) in folded:
-                return folded[carrier_key(name)]
-        by_key = {c.key: c.label for c in await self._octopia_carriers(integ.seller_id)}
-        for name in (label.carrier_name, label.carrier_code):
-            if name and carrier_key(name) in by_key:
-                return by_key[carrier_key(name)]
-        shown = label.carrier_name or label.carrier_code or "unknown"
-        raise CarrierUnmapped(
-            f"The carrier {shown!r} matches no Octopia carrier: run `cdtui setup "
-            f"--carrier-map '{label.carrier_code or shown}=<Octopia carrier label>'`; the "
-            "tracking update waits until then."
-        )
-
-    async def carrier_parameters(self, integ: Integration, carrier_label: str) -> list[str]:
-        """The push parameters the Octopia carrier needs (``additionalParametersRequired``)."""
-        key = carrier_key(carrier_label)
-        for c in await self._octopia_carriers(integ.seller_id):
-            if c.key == key:
-                return c.additional_parameters_required
-        return []
-
-    async def _octopia_carriers(self, seller_id: str) -> list[Carrier]:
-        cached = self._carriers.get(seller_id)
-        if cached and self.now() - cached[0] < timedelta(hours=1):
-            return cached[1]
-        carriers = await self.ctx.octopia.carriers(seller_id)
-        self._carriers[seller_id] = (self.now(), carriers)
-        return carriers
-
     # ---- create
 
     async def create_label(
@@ -608,15 +407,15 @@ class LabelService:
         except ReferenceUsed:
             raise  # the caller releases the claim with a new generation
         except AnnouncementFailed as exc:
-            self._release(order_id, claim, error=_reason(exc), bump_generation=True)
+            self._release(order_id, claim, error=reason(exc), bump_generation=True)
             raise
         except (Rejected, NotFound, BadCredentials) as exc:
             # refused before anything was bought
-            self._release(order_id, claim, error=_reason(exc))
+            self._release(order_id, claim, error=reason(exc))
             raise
         except BaseException as exc:
             # outcome unknown: the next reconcile asks Sendcloud
-            msg = _reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
+            msg = reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
             self._abandon(order_id, claim, error=f"Label purchase not confirmed ({msg})")
             raise
 
@@ -700,30 +499,19 @@ class LabelService:
         error: str | None = None,
         bump_generation: bool = False,
     ) -> None:
-        def release(r: OrderRecord) -> OrderRecord:
-            if not _same_claim(r.claim, claim):
-                raise _Skip
-            r.claim = None
-            if error is not None:
-                r.error = error
-            if bump_generation and (r.label is None or not r.label.active):
-                r.label_generation += 1
-            return r
-
-        with contextlib.suppress(_Skip):
-            self.store.update_order(order_id, release)
+        release_claim(self.store, order_id, claim, error=error, bump_generation=bump_generation)
 
     def _abandon(self, order_id: str, claim: LabelClaim, *, error: str) -> None:
         def abandon(r: OrderRecord) -> OrderRecord:
-            if not _same_claim(r.claim, claim) or r.claim is None:
-                raise _Skip
+            if not same_claim(r.claim, claim) or r.claim is None:
+                raise Skip
             r.claim = r.claim.model_copy(update={"owner": f"{ABANDONED}:{claim.owner}"})
             r.error = error
             return r
 
         try:
             self.store.update_order(order_id, abandon)
-        except _Skip:
+        except Skip:
             pass
         except Exception:  # the process may be dying: the claim goes stale anyway
             log.exception("could not mark the claim of %s abandoned", order_id)
@@ -804,7 +592,7 @@ class LabelService:
             )
 
         def save(r: OrderRecord) -> OrderRecord:
-            if not _same_claim(r.claim, claim):
+            if not same_claim(r.claim, claim):
                 raise CdtuiError(f"The claim on order {r.reference} was taken over.")
             r.label = label
             r.push = push
@@ -906,7 +694,7 @@ class LabelService:
         self.store.update_order(order_id, keep)
         return path
 
-    # ---- tracking push
+    # ---- tracking push (``pushes.TrackingPushes``)
 
     async def send_push(
         self,
@@ -916,165 +704,8 @@ class LabelService:
         claim: LabelClaim | None = None,
         now_anyway: bool = False,
     ) -> PushResult:
-        """Send the order's pending tracking update once (if due and not being sent).
-
-        With ``claim`` the caller already holds the order; otherwise a claim is taken
-        for the duration of the call (and released at its end, whatever happens).
-        ``now_anyway`` (a sync the operator asked for) ignores the retry backoff.
-        """
-        if claim is None:
-            try:
-                rec, claim = self._take_for_push(order_id, now_anyway=now_anyway)
-            except _Skip:
-                return PushResult(None)
-        else:
-            rec = self.store.order(order_id)
-        push, label = rec.push, rec.label
-        if push is None or label is None or push.status != PushStatus.PENDING:
-            self._release(order_id, claim)
-            return PushResult(push.status if push else None)
-        try:
-            carrier = await self.octopia_carrier(integ, label)
-            needs_url = "trackingurl" in {
-                p.casefold() for p in await self.carrier_parameters(integ, carrier)
-            }
-        except CarrierUnmapped as exc:
-            self._finish_push(order_id, claim, PushStatus.PENDING, error=exc.message, retry=False)
-            return PushResult(PushStatus.PENDING, exc.message)
-        except BaseException as exc:
-            msg = _reason(exc) if isinstance(exc, CdtuiError) else "interrupted"
-            self._finish_push(
-                order_id,
-                claim,
-                PushStatus.PENDING,
-                error=msg,
-                retry=True,
-                unreachable=isinstance(exc, _UNREACHABLE),
-            )
-            if isinstance(exc, CdtuiError):
-                return PushResult(
-                    PushStatus.PENDING,
-                    f"Tracking update not sent yet (will retry): {msg}",
-                    unreachable=isinstance(exc, _UNREACHABLE),
-                )
-            raise
-        try:
-            await self.ctx.octopia.push_shipment(
-                rec.seller_id,
-                rec.order_id,
-                parcel_number=push.parcel_number,
-                carrier_name=carrier,
-                tracking_url=push.tracking_url,
-                line_ids=push.line_ids,
-                require_tracking_url=needs_url,
-            )
-        except UsageError as exc:  # the carrier needs a tracking URL Sendcloud did not give
-            self._finish_push(order_id, claim, PushStatus.PENDING, error=exc.message, retry=False)
-            return PushResult(PushStatus.PENDING, exc.message)
-        except (Rejected, NotFound) as exc:
-            msg = _reason(exc)
-            self._finish_push(order_id, claim, PushStatus.FAILED, error=msg, carrier=carrier)
-            return PushResult(PushStatus.FAILED, f"Tracking update refused by Octopia: {msg}")
-        except CdtuiError as exc:
-            msg = _reason(exc)
-            self._finish_push(
-                order_id,
-                claim,
-                PushStatus.PENDING,
-                error=msg,
-                retry=True,
-                unreachable=isinstance(exc, _UNREACHABLE),
-            )
-            return PushResult(
-                PushStatus.PENDING,
-                f"Tracking update not sent yet (will retry): {msg}",
-                unreachable=isinstance(exc, _UNREACHABLE),
-            )
-        except BaseException:
-            self._finish_push(order_id, claim, PushStatus.PENDING, error="interrupted", retry=True)
-            raise
-        self._finish_push(order_id, claim, PushStatus.SENT, carrier=carrier)
-        await reread_order(self.ctx, rec)  # the marketplace now shows it shipped
-        return PushResult(PushStatus.SENT)
-
-    def _take_for_push(
-        self, order_id: str, *, now_anyway: bool = False
-    ) -> tuple[OrderRecord, LabelClaim]:
-        now, me = self.now(), self.me
-        taken: list[LabelClaim] = []
-
-        def take(r: OrderRecord) -> OrderRecord:
-            p = r.push
-            if p is None or p.status != PushStatus.PENDING or r.label is None:
-                raise _Skip
-            if p.next_attempt_at is not None and p.next_attempt_at > now and not now_anyway:
-                raise _Skip
-            if r.claim is not None and claim_is_live(r.claim, now=now, me=me):
-                raise _Skip
-            if r.claim is not None and (r.label is None or not r.label.active):
-                raise _Skip  # a purchase to reconcile first
-            c = LabelClaim(owner=me, at=now, external_reference_id=r.label.external_reference_id)
-            r.claim = c
-            taken.append(c)
-            return r
-
-        rec = self.store.update_order(order_id, take)
-        return rec, taken[0]
-
-    def _finish_push(
-        self,
-        order_id: str,
-        claim: LabelClaim,
-        status: PushStatus,
-        *,
-        error: str | None = None,
-        retry: bool = False,
-        carrier: str | None = None,
-        unreachable: bool = False,
-    ) -> None:
-        """Record what a push attempt did. A retry waits ``backoff(attempts)``; when
-        Octopia could not be reached at all, never longer than the sync interval (the
-        update is due again as soon as it may work, not an hour after an outage)."""
-        now = self.now()
-
-        def finish(r: OrderRecord) -> OrderRecord:
-            if _same_claim(r.claim, claim):
-                r.claim = None
-            p = r.push
-            if p is None or p.status != PushStatus.PENDING:
-                return r
-            if carrier:
-                p.carrier_name = carrier
-            p.status = status
-            if status == PushStatus.SENT:
-                p.attempts += 1
-                p.sent_at = now
-                p.last_error = None
-                p.next_attempt_at = None
-                r.error = None
-                _mark_parcel_on_lines(r, p)
-            elif status == PushStatus.FAILED:
-                p.attempts += 1
-                p.last_error = error
-                r.error = f"Tracking update refused by Octopia: {error}"
-            else:
-                p.last_error = error
-                if retry:
-                    p.attempts += 1
-                    delay = backoff(p.attempts)
-                    if unreachable:
-                        delay = min(delay, timedelta(seconds=self.settings.sync_interval))
-                    p.next_attempt_at = now + delay
-                    r.error = f"Tracking update not sent yet (will retry): {error}"
-                else:
-                    r.error = error
-            return r
-
-        try:
-            self.store.update_order(order_id, finish)
-        except Exception:
-            log.exception("could not record the tracking update of %s", order_id)
-            raise
+        """Send the order's pending tracking update once (see ``TrackingPushes``)."""
+        return await self.pushes.send_push(order_id, integ, claim=claim, now_anyway=now_anyway)
 
     # ---- reconcile
 
@@ -1100,14 +731,14 @@ class LabelService:
         mine = LabelClaim(owner=self.me, at=now, external_reference_id=claim.external_reference_id)
 
         def take(r: OrderRecord) -> OrderRecord:
-            if not _same_claim(r.claim, claim):
-                raise _Skip
+            if not same_claim(r.claim, claim):
+                raise Skip
             r.claim = mine
             return r
 
         try:
             self.store.update_order(rec.order_id, take)
-        except _Skip:
+        except Skip:
             return self.store.order(rec.order_id)
         try:
             found = await self.ctx.sendcloud.find_shipments(
@@ -1148,9 +779,3 @@ def _not_recorded(order: str, shipment: Shipment, exc: StoreError) -> StoreError
         "another: once the store can be written, `cdtui sync` (or `cdtui label` again) "
         "finds this label at Sendcloud and sends its tracking."
     )
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, CdtuiError):
-        return exc.detail or exc.message if isinstance(exc, Rejected) else exc.message
-    return type(exc).__name__

@@ -11,19 +11,13 @@ from pathlib import Path
 import pytest
 
 from cdtui import logging_setup
+from cdtui.claims import ABANDONED, HOST, claim_is_live
 from cdtui.errors import CdtuiError, UsageError
-from cdtui.labels import (
-    ABANDONED,
-    HOST,
-    backoff,
-    claim_is_live,
-    inside,
-    label_filename,
-    write_file_atomically,
-)
+from cdtui.label_files import inside, label_filename, write_file_atomically
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
 from cdtui.orders.rules import parse_channels, parse_weight
 from cdtui.orders.shipping import build_announce_payload, house_number, label_weight
+from cdtui.pushes import backoff
 from cdtui.sync import import_window
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

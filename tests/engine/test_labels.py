@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from enginekit import Clock, read_file
 
+from cdtui.claims import HOST
 from cdtui.engine import Engine
 from cdtui.errors import AnnouncementFailed, CdtuiError, ConfigError, UsageError
-from cdtui.labels import HOST
 from cdtui.models import Carrier, LabelClaim, OrderRecord
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.shipping import build_announce_payload, order_need
@@ -420,7 +420,8 @@ async def test_unmapped_carrier_keeps_the_label_and_waits_for_a_mapping(
     connected: Engine, sandbox: SandboxServer, clock: Clock
 ) -> None:
     rec = (await _to_ship(connected))[0]
-    connected.labels._carriers[data.SELLER_ID] = (clock(), [Carrier(code="x", label="Nobody")])
+    nobody = [Carrier(code="x", label="Nobody")]
+    connected.labels.pushes._carriers[data.SELLER_ID] = (clock(), nobody)
     outcome = await connected.create_label(rec.order_id)
     assert outcome.ok and outcome.label_path and not outcome.tracking_sent
     assert "--carrier-map" in (outcome.error or "")
