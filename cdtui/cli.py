@@ -40,9 +40,10 @@ from cdtui.config import (
 from cdtui.engine import Engine
 from cdtui.errors import BadCredentials, CdtuiError, UsageError
 from cdtui.models import Integration, OrderRecord, iso
+from cdtui.orders.addresses import AddressOverride
 from cdtui.orders.enums import State
 from cdtui.orders.rules import parse_weight
-from cdtui.orders.shipping import AddressOverride, rules_of
+from cdtui.orders.shipping import rules_of
 from cdtui.orders.summary import summarize_record
 from cdtui.text import printable
 

@@ -30,6 +30,7 @@ from cdtui.models import (
     utcnow,
 )
 from cdtui.octopia import OctopiaClient
+from cdtui.orders.addresses import AddressOverride
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.rules import (
     Channels,
@@ -43,7 +44,7 @@ from cdtui.orders.rules import (
     parse_channels,
     parse_weight,
 )
-from cdtui.orders.shipping import AddressOverride, label_weight, lines_to_ship, parse_rule
+from cdtui.orders.shipping import label_weight, lines_to_ship, parse_rule
 from cdtui.orders.states import derive_state
 from cdtui.sendcloud import SendcloudClient
 from cdtui.storage.store import Store

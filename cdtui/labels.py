@@ -59,24 +59,21 @@ from cdtui.models import (
     ShippingOptionList,
     TrackingPush,
 )
+from cdtui.orders.addresses import AddressOverride, destination, to_address
+from cdtui.orders.customs import customs_items, needs_customs
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.shipping import (
-    AddressOverride,
     Choice,
     Need,
     Verdict,
     build_announce_payload,
     choose_option,
-    customs_items,
-    destination,
     judge,
     label_weight,
     lines_to_ship,
-    needs_customs,
     order_need,
     parse_weight,
     rules_of,
-    to_address,
 )
 from cdtui.orders.states import SHOP_PICKUP_ATTENTION, derive_state
 from cdtui.pushes import PushResult, TrackingPushes

@@ -30,23 +30,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from cdtui.errors import CdtuiError, UsageError
-from cdtui.models import Address, Integration, OrderLine, OrderRecord, ShippingOption
+from cdtui.models import Integration, OrderLine, OrderRecord, ShippingOption
+from cdtui.orders.addresses import to_address
+from cdtui.orders.customs import customs_information, money
 from cdtui.orders.enums import EXPRESS_MODES, SIGNED_MODES
 from cdtui.orders.rules import parse_weight
 
-#: EU member states: no customs between them (api/sendcloud.md)
-EU_COUNTRIES = frozenset(
-    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
-    | {"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
-)
-#: French postal codes outside the EU customs territory (overseas departments and
-#: collectivities: 971–976, 98x), and Monaco, inside it
-_FR_OVERSEAS = re.compile(r"^\s*9[78]\d")
 #: ``functionalities.delivery_deadline`` values that mean express
 EXPRESS_DEADLINES = frozenset({"nextday", "next_day", "sameday", "same_day", "express"})
-#: Sendcloud's ``customs_information`` values for a marketplace sale to a consumer
-EXPORT_REASON = "commercial_goods"
-EXPORT_TYPE = "private"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -81,152 +72,6 @@ def label_weight(
     if integ.default_weight_kg is not None:
         return Decimal(integ.default_weight_kg)
     return Decimal(default)
-
-
-# ---------------------------------------------------------------- addresses
-
-# A house number: digits, then an optional letter (12a), a dash or slash suffix (12-A,
-# 5-7, 10/B) or bis/ter/quater; never an ordinal (3º, 2ª, 17.) nor part of a word.
-_NUMBER = (
-    r"(\d{1,5}(?:\s?(?:bis|ter|quater)\b|[-/][0-9A-Za-z]{1,4}\b|[A-Za-z]\b)?)"
-    r"(?![º°ª.\d])"
-)
-_FIRST = re.compile(r"^\s*" + _NUMBER, re.IGNORECASE)
-_ANY = re.compile(r"(?:(?<=\s)|(?<=,)|(?<=[A-Za-z]\.)|^)" + _NUMBER, re.IGNORECASE)
-_NO_NUMBER = re.compile(r"(?:^|[\s,])(s/n|s\.n\.|sn)\s*$", re.IGNORECASE)
-
-
-def house_number(line: str | None) -> str | None:
-    """The house number of an address line, at most 8 characters.
-
-    Number first (``12 rue de la Paix``, ``12 bis rue …``) or after the street
-    (``Hauptstraße 12a``, ``Kerkstraat 12-A``, ``Rue Neuve 12 bus 3``,
-    ``Calle de Alcalá 12, 3º izq``): the first number of the line that is not an
-    ordinal (``3º``) — a box (``bus 3``) or floor comes after it. ``s/n`` (Spanish "no
-    number") is kept as ``S/N``, which carriers accept.
-    """
-    if not line or not line.strip():
-        return None
-    m = _FIRST.match(line)
-    if m is None:
-        for candidate in _ANY.finditer(line):
-            before = line[: candidate.start()].rstrip(" ,").split()
-            # "bus 3" / "box 3" / "apt 4" name a box or a flat, not the house
-            if before and before[-1].casefold() in {"bus", "box", "bte", "apt", "apt.", "piso"}:
-                continue
-            m = candidate
-            break
-    if m is None:
-        if _NO_NUMBER.search(line):
-            return "S/N"
-        return None
-    return re.sub(r"\s+", "", m.group(1))[:8]
-
-
-class AddressOverride(BaseModel):
-    """The operator's corrections of a shipping address, for one label only: stored with
-    the label, never sent to the marketplace. ``None`` keeps the order's value."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    company_name: str | None = None
-    address_line_1: str | None = None
-    address_line_2: str | None = None
-    house_number: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    phone_number: str | None = None
-
-    def cleaned(self) -> AddressOverride:
-        """Trimmed, control characters refused, lengths checked (``UsageError``)."""
-        values: dict[str, str | None] = {}
-        for name, value in self.model_dump().items():
-            if value is None:
-                continue
-            text = " ".join(str(value).split())
-            if any(ord(ch) < 32 or ord(ch) == 127 for ch in str(value).replace("\n", " ")):
-                raise UsageError(f"The {_FIELD_NAMES[name]} holds control characters.")
-            limit = _LIMITS[name]
-            if len(text) > limit:
-                raise UsageError(f"The {_FIELD_NAMES[name]} may have at most {limit} characters.")
-            values[name] = text
-        return AddressOverride(**values)
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
-
-
-_LIMITS = {
-    "name": 75,
-    "company_name": 50,
-    "address_line_1": 150,
-    "address_line_2": 150,
-    "house_number": 8,
-    "postal_code": 12,
-    "city": 30,
-    "phone_number": 20,
-}
-_FIELD_NAMES = {
-    "name": "name",
-    "company_name": "company name",
-    "address_line_1": "address line 1",
-    "address_line_2": "address line 2",
-    "house_number": "house number",
-    "postal_code": "postal code",
-    "city": "city",
-    "phone_number": "phone number",
-}
-
-
-def destination(rec: OrderRecord) -> Address:
-    """The shipping address, or a clear error naming what the order lacks."""
-    addr = rec.order.shipping_address
-    if addr is None:
-        raise CdtuiError(f"Order {rec.reference} has no shipping address yet.")
-    return addr
-
-
-def to_address(rec: OrderRecord, override: AddressOverride | None = None) -> dict[str, Any]:
-    """The announce body's ``to_address``: the order's shipping address with the
-    operator's corrections; a clear error naming what is missing."""
-    addr = destination(rec)
-    extra = " ".join(p.strip() for p in (addr.address_line2, addr.address_line3) if p and p.strip())
-    line1 = (addr.address_line1 or "").strip()
-    fields: dict[str, Any] = {
-        "name": (addr.name or addr.company_name or "").strip(),
-        "company_name": (addr.company_name or "").strip() or None,
-        "address_line_1": line1,
-        "address_line_2": extra or None,
-        "house_number": house_number(line1),
-        "postal_code": (addr.postal_code or "").strip(),
-        "city": (addr.city or "").strip(),
-        "country_code": (addr.country_code or "").strip().upper(),
-        "phone_number": (addr.phone or "").strip() or None,
-        "email": (addr.email or "").strip() or None,
-    }
-    if override is not None:
-        changes = override.as_dict()
-        if "address_line_1" in changes and "house_number" not in changes:
-            changes["house_number"] = house_number(changes["address_line_1"])
-        fields.update({k: (v or None) for k, v in changes.items()})
-    missing = [
-        label
-        for key, label in (
-            ("name", "name"),
-            ("address_line_1", "address line"),
-            ("postal_code", "postal code"),
-            ("city", "city"),
-            ("country_code", "country"),
-        )
-        if not (fields.get(key) or "").strip()
-    ]
-    if missing:
-        raise CdtuiError(
-            f"The shipping address of order {rec.reference} lacks: {', '.join(missing)} "
-            "(correct it in the label dialog, or with `cdtui label --address-line-1 …`)."
-        )
-    return {k: v for k, v in fields.items() if v not in (None, "")}
 
 
 # ---------------------------------------------------------------- what the order needs
@@ -551,99 +396,6 @@ def choose_option(
     )
 
 
-# ---------------------------------------------------------------- customs
-
-
-def needs_customs(from_country: str, to_country: str, to_postal_code: str | None = None) -> bool:
-    """Customs documents are needed unless both ends are in the EU customs territory
-    (French overseas departments are outside it)."""
-    src, dst = from_country.upper(), to_country.upper()
-    if dst == "FR" and to_postal_code and _FR_OVERSEAS.match(to_postal_code):
-        return True
-    if src == dst:
-        return False
-    return not (src in EU_COUNTRIES | {"MC"} and dst in EU_COUNTRIES | {"MC"})
-
-
-def _money(value: Decimal | None, currency: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"value": f"{Decimal(value):.2f}", "currency": currency}
-
-
-def customs_items(
-    rec: OrderRecord,
-    lines: Sequence[OrderLine],
-    integ: Integration,
-    *,
-    weight: Decimal,
-    sender_country: str,
-) -> list[dict[str, Any]]:
-    """``parcel_items`` with full customs data: HS code and origin per SKU (else the
-    integration's defaults), unit weight per SKU (else the parcel weight split over
-    the items), unit price and currency from the order.
-
-    Raises ``UsageError`` naming the SKUs without an HS code and the command that
-    fixes it — before anything is bought.
-    """
-    currency = rec.order.currency_code or "EUR"
-    missing = [
-        ln.sku or ln.order_line_id
-        for ln in lines
-        if not (integ.sku_hs_codes.get(ln.sku or "") or integ.default_hs_code)
-    ]
-    if missing:
-        first = missing[0]
-        raise UsageError(
-            f"Order {rec.reference} goes outside the EU and needs an HS code for "
-            f"{', '.join(missing)}: run `cdtui integration update {integ.id} --sku-hs-code "
-            f"{first}=CODE` (or --default-hs-code CODE)."
-        )
-    no_price = [
-        ln.sku or ln.order_line_id for ln in lines if ln.selling_price.unit_sales_price is None
-    ]
-    if no_price:
-        raise CdtuiError(
-            f"Order {rec.reference} goes outside the EU but the marketplace gave no price for "
-            f"{', '.join(no_price)}: a customs declaration needs one."
-        )
-    units = sum(max(1, ln.quantity) for ln in lines) or 1
-    split = max(Decimal("0.001"), (weight / units).quantize(Decimal("0.001")))
-    items = []
-    for ln in lines:
-        sku = ln.sku or ""
-        unit_weight = integ.sku_weights.get(sku)
-        origin = integ.sku_origin_countries.get(sku) or integ.origin_country or sender_country
-        item: dict[str, Any] = {
-            "description": (ln.offer.product_title or ln.sku or "Item")[:255],
-            "quantity": max(1, ln.quantity),
-            "weight": {
-                "value": f"{Decimal(unit_weight) if unit_weight else split:.3f}",
-                "unit": "kg",
-            },
-            "price": _money(ln.selling_price.unit_sales_price, currency),
-            "hs_code": integ.sku_hs_codes.get(sku) or integ.default_hs_code,
-            "origin_country": origin.upper(),
-        }
-        if ln.sku:
-            item["sku"] = ln.sku
-        items.append(item)
-    return items
-
-
-def customs_information(rec: OrderRecord) -> dict[str, Any]:
-    """The announce body's ``customs_information`` for a sale to a private buyer."""
-    info: dict[str, Any] = {
-        "invoice_number": rec.reference[:40],
-        "export_reason": EXPORT_REASON,
-        "export_type": EXPORT_TYPE,
-    }
-    day = rec.order.purchased_at or rec.order.created_at
-    if day is not None:
-        info["invoice_date"] = day.date().isoformat()
-    return info
-
-
 # ---------------------------------------------------------------- the announce body
 
 
@@ -678,7 +430,7 @@ def build_announce_payload(
             }
             if ln.sku:
                 item["sku"] = ln.sku
-            price = _money(ln.selling_price.unit_sales_price, currency)
+            price = money(ln.selling_price.unit_sales_price, currency)
             if price:
                 item["price"] = price
             items.append(item)
@@ -706,7 +458,7 @@ def build_announce_payload(
         payload["to_service_point"] = {"carrier_service_point_id": relay_point_id}
     if customs is not None:
         payload["customs_information"] = customs_information(rec)
-    total = _money(rec.order.total_price.selling_price, currency)
+    total = money(rec.order.total_price.selling_price, currency)
     if total:
         payload["total_order_price"] = total
     return payload

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cdtui import cli
-from cdtui.orders.shipping import EU_COUNTRIES
+from cdtui.orders.customs import EU_COUNTRIES
 from cdtui.sandbox import data
 from cdtui.sandbox.server import SandboxServer
 

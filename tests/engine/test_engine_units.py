@@ -15,8 +15,9 @@ from cdtui.claims import ABANDONED, HOST, claim_is_live
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.label_files import inside, label_filename, write_file_atomically
 from cdtui.models import Integration, LabelClaim, Order, OrderRecord
+from cdtui.orders.addresses import house_number
 from cdtui.orders.rules import parse_channels, parse_weight
-from cdtui.orders.shipping import build_announce_payload, house_number, label_weight
+from cdtui.orders.shipping import build_announce_payload, label_weight
 from cdtui.pushes import backoff
 from cdtui.sync import import_window
 

@@ -9,20 +9,17 @@ import pytest
 
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import Integration, Order, OrderRecord, ShippingOption
+from cdtui.orders.addresses import AddressOverride, house_number, to_address
+from cdtui.orders.customs import customs_items, needs_customs
 from cdtui.orders.shipping import (
-    AddressOverride,
     Need,
     build_announce_payload,
     choose_option,
-    customs_items,
     exclusion,
-    house_number,
     judge,
     lines_to_ship,
-    needs_customs,
     order_need,
     parse_rule,
-    to_address,
 )
 
 

@@ -19,7 +19,7 @@ from textual.widgets import Input
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
-from cdtui.orders.shipping import AddressOverride, house_number
+from cdtui.orders.addresses import AddressOverride, house_number
 from cdtui.tui import format as fmt
 from cdtui.tui.widgets.plain import Label, Static
 

@@ -29,8 +29,9 @@ from textual.widgets.option_list import Option
 
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.models import OrderRecord, ShippingOption
+from cdtui.orders.addresses import AddressOverride
 from cdtui.orders.rules import parse_weight
-from cdtui.orders.shipping import AddressOverride, Verdict
+from cdtui.orders.shipping import Verdict
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.address import FIELD_NAMES, AddressDialog, corrected, order_address
 from cdtui.tui.dialogs.label_text import (
