@@ -55,3 +55,9 @@ async def wait_for(
 
 async def type_text(pilot: Pilot[object], text: str) -> None:
     await pilot.press(*["space" if c == " " else c for c in text])
+
+
+def screen_text(app: object) -> str:
+    """What the terminal shows of the top screen, line by line."""
+    screen = app.screen  # type: ignore[attr-defined]
+    return "\n".join(strip.text for strip in screen._compositor.render_strips())

@@ -39,6 +39,7 @@ from cdtui.tui.screens.inbox_view import (
     STATE_FILTERS,
     TO_SHIP,
     channel_name,
+    empty_text,
     filter_rows,
     head_text,
     shop_name,
@@ -127,7 +128,7 @@ class InboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="inbox-head")
         with Horizontal(id="search-row"):
-            yield Label("Search ", id="search-label")
+            yield Label("Search", id="search-label")
             yield Input(
                 placeholder="reference, customer, city, product… (/)", id="search", compact=True
             )
@@ -194,20 +195,16 @@ class InboxScreen(Screen[None]):
             rows.sort(key=lambda r: r.sort_key(self.table.sort_key))
         self._all = rows
         self.table.selected &= {r.order_id for r in rows}
-        self.table.empty_text = "No orders here. s syncs now, 0 shows every state, n connects."
         self.apply_filters()
         if first:
             self.call_after_refresh(_freeze_startup_objects)
 
     def apply_filters(self) -> None:
-        rows = filter_rows(
-            self._all,
-            FILTERS_BY_KEY[self.state_filter],
-            self.channel,
-            self.integration,
-            self._search,
-        )
+        state_filter = FILTERS_BY_KEY[self.state_filter]
+        rows = filter_rows(self._all, state_filter, self.channel, self.integration, self._search)
         with self.app.batch_update():
+            if self._loaded_generation >= 0:
+                self.table.empty_text = empty_text(state_filter, self._search)
             self.table.show_rows(rows)
             self._update_head()
 

@@ -16,7 +16,7 @@ from cdtui.orders.enums import State
 from cdtui.orders.states import STATES
 from cdtui.tui import format as fmt
 from cdtui.tui import palette
-from cdtui.tui.widgets.order_table import Row
+from cdtui.tui.widgets.order_table import Row, fold
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ def filter_rows(
     integration: str | None,
     search: str,
 ) -> list[Row]:
-    """The rows that pass every filter, in the order given (already sorted)."""
-    terms = search.casefold().split()
+    """The rows that pass every filter, in the order given (already sorted). The search
+    ignores case and accents both ways (``fold``); each word must be found."""
+    terms = fold(search).split()
     states = state_filter.states
     attention = state_filter.attention
     return [
@@ -67,6 +68,17 @@ def filter_rows(
         and (integration is None or r.integration_id == integration)
         and all(t in r.haystack for t in terms)
     ]
+
+
+def empty_text(state_filter: StateFilter, search: str) -> str:
+    """What the table says when no order is shown: what was searched, and how to widen."""
+    words = search.strip()
+    if not words:
+        return "No orders here. s syncs now, 0 shows every state, n connects."
+    text = f"No order matches '{fmt.safe(words)}'"
+    if state_filter is not ALL:
+        text += f" in {state_filter.title}: 0 searches every state,"
+    return text + " Esc clears the search."
 
 
 def channel_name(rows: Iterable[Row], channel_id: str) -> str:

@@ -8,6 +8,8 @@ comprehension over prebuilt rows and a repaint of the visible lines only.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -98,6 +100,24 @@ class Row:
         return (self.cells[key].casefold(), self.reference)
 
 
+#: combining marks (accents) once letters are decomposed (NFKD)
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+#: letters NFKD does not decompose, written as they are typed without the accent
+_PLAIN = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+_UNPLAIN = re.compile("[øæœłđðþ]")
+
+
+def fold(text: str) -> str:
+    """``text`` as search compares it, whichever way it was typed: case and accents
+    ignored (``Lefèvre``, ``LEFEVRE``, ``lefevre`` are one; ``Søren``, ``soren``),
+    compatibility forms made plain (``ﬁ``, full-width letters). Applied to the query
+    and, once per row, to the row's text."""
+    if text.isascii():
+        return text.lower()
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    return text.translate(_PLAIN) if _UNPLAIN.search(text) else text
+
+
 def build_row(order: OrderSummary, now: datetime, integration_name: str) -> Row:
     """The display row of an order (its summary: no pydantic record is needed)."""
     due_at = order.ship_by
@@ -119,7 +139,7 @@ def build_row(order: OrderSummary, now: datetime, integration_name: str) -> Row:
         "state": state,
         "integration": fmt.safe(integration_name),
     }
-    haystack = " ".join((order.order_id, *cells.values())).casefold()
+    haystack = " ".join([fold(order.order_id), *[fold(c) for c in cells.values()]])
     return Row(
         order_id=order.order_id,
         integration_id=order.integration_id,
