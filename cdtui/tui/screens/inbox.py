@@ -22,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
@@ -41,11 +41,13 @@ from cdtui.tui.screens.inbox_view import (
     channel_name,
     empty_text,
     filter_rows,
-    head_text,
+    head_parts,
     shop_name,
 )
+from cdtui.tui.widgets.footer import KeyFooter
+from cdtui.tui.widgets.line import FittedLine
 from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
-from cdtui.tui.widgets.plain import Label, Static
+from cdtui.tui.widgets.plain import Label
 from cdtui.tui.widgets.run_panel import RunPanel
 from cdtui.tui.widgets.status_line import StatusLine
 
@@ -104,6 +106,21 @@ class InboxScreen(Screen[None]):
         Binding("b", "next_sort", "Sort", show=False, id="inbox.sort"),
         Binding("escape", "escape", "Clear search", show=False, id="inbox.escape"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``; q and ? always do)
+    FOOTER_PRIORITY = (
+        "inbox.label",
+        "inbox.bulk_label",
+        "inbox.retry",
+        "inbox.accept",
+        "inbox.refuse",
+        "inbox.open_label",
+        "inbox.select",
+        "inbox.search",
+        "inbox.filter",
+        "app.sync",
+        "inbox.cancel_label",
+        "app.integrations",
+    )
 
     #: the key of the state filter shown (``inbox_view.STATE_FILTERS``)
     state_filter = reactive(TO_SHIP, init=False)
@@ -126,7 +143,7 @@ class InboxScreen(Screen[None]):
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="inbox-head")
+        yield FittedLine(id="inbox-head")
         with Horizontal(id="search-row"):
             yield Label("Search", id="search-label")
             yield Input(
@@ -137,7 +154,7 @@ class InboxScreen(Screen[None]):
         yield table
         yield RunPanel(id="run-panel")
         yield StatusLine()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = host(self)
@@ -209,20 +226,19 @@ class InboxScreen(Screen[None]):
             self._update_head()
 
     def _update_head(self) -> None:
-        extras = []
+        filters = []
         if self.channel:
-            extras.append(f"channel {channel_name(self._all, self.channel)}")
+            filters.append(f"channel {channel_name(self._all, self.channel)}")
         if self.integration:
-            extras.append(f"shop {shop_name(self._all, self.integration)}")
-        extras.append(f"sort {dict(SORTS)[self.table.sort_key]}")
-        head = head_text(
+            filters.append(f"shop {shop_name(self._all, self.integration)}")
+        self.query_one("#inbox-head", FittedLine).parts = head_parts(
             self._all,
             FILTERS_BY_KEY[self.state_filter],
             len(self.table.rows),
             len(self.table.selected),
-            extras,
+            filters,
+            dict(SORTS)[self.table.sort_key],
         )
-        self.query_one("#inbox-head", Static).update(head)
 
     def watch_state_filter(self) -> None:
         self.apply_filters()

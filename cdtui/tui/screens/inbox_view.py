@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rich.text import Text
-
 from cdtui.orders.enums import State
 from cdtui.orders.states import STATES
 from cdtui.tui import format as fmt
 from cdtui.tui import palette
+from cdtui.tui.widgets.line import Part
 from cdtui.tui.widgets.order_table import Row, fold
 
 
@@ -97,10 +96,17 @@ def shop_name(rows: Iterable[Row], integration_id: str) -> str:
     return fmt.safe(integration_id)
 
 
-def head_text(
-    rows: list[Row], state_filter: StateFilter, shown: int, selected: int, extras: list[str]
-) -> Text:
-    """``To ship (12) · 12 to ship · 2 late · 1 due today · ...`` over every row."""
+def head_parts(
+    rows: list[Row],
+    state_filter: StateFilter,
+    shown: int,
+    selected: int,
+    filters: list[str],
+    sort: str,
+) -> tuple[Part, ...]:
+    """``To ship (12) · channel Cdiscount · 2 late · 1 due today · ... · sort ship-by``:
+    the filter and the other filters in force are never dropped; at a narrow width the
+    counts (over every row) are shortened, then dropped, the least telling first."""
     to_ship = overdue = today = attention = 0
     for r in rows:
         if r.state == State.TO_SHIP:
@@ -111,17 +117,23 @@ def head_text(
                 today += 1
         if r.attention or r.error:
             attention += 1
-    head = Text(no_wrap=True, overflow="ellipsis")
-    head.append(f" {state_filter.title}", style="bold")
-    head.append(f" ({shown})")
-    head.append(f" · {to_ship} to ship")
-    if overdue:
-        head.append(f" · {overdue} late", style=palette.rich(palette.ALERT))
-    if today:
-        head.append(f" · {today} due today", style=palette.rich(palette.WARNING))
-    if attention:
-        head.append(f" · {attention} need attention", style=palette.rich(palette.ALERT))
+    parts = [Part(state_filter.title, style="bold"), Part(f" ({shown})", glued=True)]
+    parts += [Part(f, style="bold") for f in filters]
     if selected:
-        head.append(f" · {selected} selected", style=palette.rich(palette.MARK))
-    head.append(" · " + ", ".join(extras), style="dim")
-    return head
+        parts.append(Part(f"{selected} selected", 1, style=palette.rich(palette.MARK)))
+    if overdue:
+        parts.append(Part(f"{overdue} late", 2, style=palette.rich(palette.ALERT)))
+    if today:
+        parts.append(Part(f"{today} due today", 3, f"{today} today", palette.rich(palette.WARNING)))
+    if attention:
+        parts.append(
+            Part(
+                f"{attention} need attention",
+                4,
+                f"{attention} attention",
+                palette.rich(palette.ALERT),
+            )
+        )
+    parts.append(Part(f"{to_ship} to ship", 5))
+    parts.append(Part(f"sort {sort}", 6, style="dim"))
+    return tuple(parts)

@@ -209,7 +209,7 @@ class OrderTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    OrderTable { height: 1fr; }
+    OrderTable { height: 1fr; overflow-x: hidden; }
     OrderTable > .order-table--header { text-style: bold; background: $panel; }
     OrderTable > .order-table--cursor { background: $accent; color: $text; }
     OrderTable:blur > .order-table--cursor { background: $accent 50%; }

@@ -33,16 +33,18 @@ class RunPanel(Vertical):
 
     def show_progress(self, progress: LabelProgress) -> None:
         self.shown = True
-        self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=progress.total, progress=progress.done)
         self.query_one("#run-text", Static).update(
-            f"Creating labels {progress.done}/{progress.total} "
+            f"Creating labels {progress.done}/{progress.total}"
         )
         self.query_one("#run-results", Static).update("")
 
     def show_summary(self, summary: RunSummary, references: Mapping[str, str]) -> None:
         """How many labels were bought; each failure with its order's reference."""
         self.shown = True
-        self.query_one(ProgressBar).update(total=summary.total, progress=summary.total)
+        self.query_one(ProgressBar).display = False  # done: the line says how it went
         text = Text(f"{len(summary.ok)} label(s) created", style=palette.rich(palette.SUCCESS))
         if summary.failed:
             text.append(
