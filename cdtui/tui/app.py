@@ -11,7 +11,9 @@ ask it to act with the intents of ``messages.py`` (``SyncRequested``, ...).
 
 Timers: the sync is a one-shot timer armed for ``next_sync_at`` (re-armed whenever it
 changes, so runs never overlap); one 1-second clock sets ``now``, because the countdown
-and the "3 min ago" texts change with time alone, with no event to follow.
+and the "3 min ago" texts change with time alone, with no event to follow. The same tick
+looks at the store's file stamps: a change made by another process (``cdtui label`` in a
+shell, a second operator) is published as ``orders_changed`` within a second.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -66,6 +69,7 @@ from cdtui.tui.screens.integrations import IntegrationsScreen
 from cdtui.tui.screens.problem import ProblemScreen
 from cdtui.tui.screens.setup import SetupScreen
 from cdtui.tui.widgets.plain import NO_CONTROLS
+from cdtui.tui.widgets.run_panel import ELSEWHERE
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine, LabelOutcome, SyncProgress
@@ -125,6 +129,8 @@ class CdtuiApp(App[int]):
         self.engine: Engine | None = None
         self._sync_timer: Timer | None = None
         self._clock_started = False
+        #: the store's file stamps when the screens last heard of a change
+        self._store_seen: StoreStamps | None = None
         # app-wide events (``protocols.Host``)
         self.orders_changed: Signal[None] = Signal(self, "orders-changed")
         self.integrations_changed: Signal[None] = Signal(self, "integrations-changed")
@@ -194,6 +200,7 @@ class CdtuiApp(App[int]):
             self.push_screen(ProblemScreen("The data store cannot be opened", exc.message))
             return
         self.engine = Engine(settings, store, clock=self.clock)
+        self._remember_store()  # what the inbox about to load sees
         self.push_screen(InboxScreen())
         self._read_integrations()
         if not self.integration_count:
@@ -260,6 +267,28 @@ class CdtuiApp(App[int]):
 
     def _tick_clock(self) -> None:
         self.now = self.clock()
+        self._look_for_changes()
+
+    def _look_for_changes(self) -> None:
+        """Tell the screens about what another process changed in the store since they
+        last heard of a change (its files' stamps differ). Not while this app writes (a
+        sync, a label run): their end tells the screens."""
+        if self.engine is None or self.syncing or self.labels_running:
+            return
+        now = store_stamps(self.engine.store.data_dir)
+        seen, self._store_seen = self._store_seen, now
+        if seen is None or now is None or now == seen:
+            return
+        if now.integrations != seen.integrations:
+            self._read_integrations()
+            self.integrations_changed.publish(None)
+        if now.orders != seen.orders:
+            self.orders_changed.publish(None)
+
+    def _remember_store(self) -> None:
+        """The screens are being told of the store as it is now."""
+        if self.engine is not None:
+            self._store_seen = store_stamps(self.engine.store.data_dir)
 
     # ------------------------------------------------------------ navigation
 
@@ -413,14 +442,17 @@ class CdtuiApp(App[int]):
             self.notify(", ".join(parts) + ".", title="Sync done")
         for err in errors[:3]:
             self.notify(err, title="Sync problem", severity="warning", timeout=8)
+        self._remember_store()
         self.orders_changed.publish(None)
         self.integrations_changed.publish(None)
 
     def on_integrations_changed(self, _: IntegrationsChanged) -> None:
+        self._remember_store()
         self._read_integrations()
         self.integrations_changed.publish(None)
 
     def on_orders_changed(self, _: OrdersChanged) -> None:
+        self._remember_store()
         self.orders_changed.publish(None)
 
     # ------------------------------------------------------------ labels
@@ -490,10 +522,32 @@ class CdtuiApp(App[int]):
             self.notify(fmt.label_done(message.outcome), title="Label created")
 
     def on_label_failed(self, message: LabelFailed) -> None:
-        if self.label_progress.total == 1:
+        if self.label_progress.total != 1:
+            return
+        elsewhere = self._labelled_elsewhere(message.order_id)
+        if elsewhere:
+            self.notify(elsewhere, title="Already labelled")
+        else:
             self.notify(message.reason, title="No label", severity="error", timeout=10)
 
+    def _labelled_elsewhere(self, order_id: str) -> str | None:
+        """What to say of an order this run could not label because it has a label now
+        (bought by another process meanwhile); None when it has none."""
+        if self.engine is None:
+            return None
+        try:
+            rec = self.engine.store.find_order(order_id)
+        except CdtuiError:
+            return None
+        if rec is None or rec.label is None or not rec.label.active:
+            return None
+        label = f"{rec.label.carrier_name or ''} {rec.label.tracking_number or ''}".strip()
+        return f"Order {fmt.safe(rec.reference)}: {ELSEWHERE}" + (
+            f" ({fmt.safe(label)})." if label else "."
+        )
+
     def on_label_run_finished(self, message: LabelRunFinished) -> None:
+        self._remember_store()
         self.labels_running = False
         summary = message.summary
         if summary.total > 1:
@@ -567,6 +621,35 @@ class CdtuiApp(App[int]):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.engine.aclose(), timeout=3)
         self.exit(0)
+
+
+class StoreStamps(NamedTuple):
+    #: meta.json: the integrations
+    integrations: tuple[int, int, int] | None
+    #: every order file: (name, inode, mtime_ns, size), sorted
+    orders: tuple[tuple[str, int, int, int], ...]
+
+
+def store_stamps(data_dir: Path) -> StoreStamps | None:
+    """The identity of every file of the store (what its own caches compare to see other
+    processes' writes); None when the folder cannot be read. Stats, no read: about
+    0.15 ms for an integration's 64 order files."""
+    try:
+        meta = os.stat(data_dir / "meta.json")
+        found: list[tuple[str, int, int, int]] = []
+        folders = [data_dir / "orders"]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    elif entry.name.endswith(".json"):
+                        st = entry.stat()
+                        found.append((entry.path, st.st_ino, st.st_mtime_ns, st.st_size))
+    except OSError:
+        return None
+    found.sort()
+    return StoreStamps((meta.st_ino, meta.st_mtime_ns, meta.st_size), tuple(found))
 
 
 def installation_complete(settings: Settings) -> bool:

@@ -32,7 +32,7 @@ from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog
 from cdtui.tui.dialogs.order_detail import OrderDetailDialog
-from cdtui.tui.messages import LabelProgress, LabelsRequested, RunSummary
+from cdtui.tui.messages import LabelProgress, LabelsRequested, OrdersChanged, RunSummary
 from cdtui.tui.protocols import host
 from cdtui.tui.screens.inbox_view import (
     FILTERS_BY_KEY,
@@ -139,6 +139,9 @@ class InboxScreen(Screen[None]):
         self._generation = 0
         self._loaded_generation = -1
         self._pending_search: str | None = None
+        self._reload_due = False
+        #: the last label run's summary and the load that shows its orders as they are now
+        self._run_to_show: tuple[int, RunSummary] | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -177,6 +180,17 @@ class InboxScreen(Screen[None]):
         self._generation += 1
         self.load_orders(self._generation, self.table.sort_key)
 
+    def _reload_soon(self) -> None:
+        """``reload``, once for every signal of this turn of the event loop (the orders and
+        the integrations changed together: one read)."""
+        if not self._reload_due:
+            self._reload_due = True
+            self.call_later(self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_due = False
+        self.reload()
+
     @work(thread=True, group="inbox-load", exit_on_error=False)
     def load_orders(self, generation: int, sort_key: str) -> None:
         """The store's order summaries (no pydantic record), made display rows and sorted
@@ -213,6 +227,9 @@ class InboxScreen(Screen[None]):
         self._all = rows
         self.table.selected &= {r.order_id for r in rows}
         self.apply_filters()
+        if self._run_to_show is not None and message.generation >= self._run_to_show[0]:
+            self._show_run(self._run_to_show[1])
+            self._run_to_show = None
         if first:
             self.call_after_refresh(_freeze_startup_objects)
 
@@ -253,12 +270,12 @@ class InboxScreen(Screen[None]):
         self._update_head()
 
     def _orders_changed(self, _: None) -> None:
-        self.reload()
+        self._reload_soon()
 
     def _integrations_changed(self, _: None) -> None:
         if self.integration and self.integration not in {i.id for i in host(self).integrations()}:
             self.integration = None
-        self.reload()
+        self._reload_soon()
 
     # ------------------------------------------------------------ search & filters
 
@@ -489,11 +506,19 @@ class InboxScreen(Screen[None]):
         self.query_one(RunPanel).show_progress(progress)
 
     def _labels_finished(self, summary: RunSummary) -> None:
-        self.failures = dict(summary.failed)
-        references = {r.order_id: r.reference for r in self._all}
-        self.query_one(RunPanel).show_summary(summary, references)
+        """Shown once the orders are read again: an order that failed because it has a
+        label now was labelled by another process meanwhile, not a failure to retry."""
         self.table.selected -= set(summary.ok)
         self.reload()
+        self._run_to_show = (self._generation, summary)
+
+    def _show_run(self, summary: RunSummary) -> None:
+        rows = {r.order_id: r for r in self._all}
+        elsewhere = {i for i in summary.failed if (row := rows.get(i)) is not None and row.labelled}
+        self.failures = {i: r for i, r in summary.failed.items() if i not in elsewhere}
+        self.table.selected -= elsewhere
+        references = {i: r.reference for i, r in rows.items()}
+        self.query_one(RunPanel).show_summary(summary, references, elsewhere)
 
     # ------------------------------------------------------------ other order actions
 
@@ -540,7 +565,7 @@ class InboxScreen(Screen[None]):
                 severity="error" if result.status == "refused" else "information",
             )
         self._set_busy(order_id, False)
-        self.reload()
+        self.app.post_message(OrdersChanged())  # every screen showing orders reads again
 
     def action_accept(self) -> None:
         row = self.table.cursor_row
@@ -586,7 +611,7 @@ class InboxScreen(Screen[None]):
                 title=f"Order {verb}",
             )
         self._set_busy(order_id, False)
-        self.reload()
+        self.app.post_message(OrdersChanged())  # every screen showing orders reads again
 
     def action_open_label(self) -> None:
         row = self.table.cursor_row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +14,9 @@ from cdtui.tui import format as fmt
 from cdtui.tui import palette
 from cdtui.tui.messages import LabelProgress, RunSummary
 from cdtui.tui.widgets.plain import Static
+
+#: an order a run could not label because another process labelled it meanwhile
+ELSEWHERE = "already labelled by another process"
 
 
 class RunPanel(Vertical):
@@ -41,23 +44,40 @@ class RunPanel(Vertical):
         )
         self.query_one("#run-results", Static).update("")
 
-    def show_summary(self, summary: RunSummary, references: Mapping[str, str]) -> None:
-        """How many labels were bought; each failure with its order's reference."""
+    def show_summary(
+        self,
+        summary: RunSummary,
+        references: Mapping[str, str],
+        elsewhere: Collection[str] = (),
+    ) -> None:
+        """How many labels were bought; each failure with its order's reference.
+        ``elsewhere``: the failed orders that have a label now (another process bought
+        it meanwhile): said so, neither failed nor to retry."""
         self.shown = True
         self.query_one(ProgressBar).display = False  # done: the line says how it went
+        failed = {i: r for i, r in summary.failed.items() if i not in elsewhere}
+        done = [i for i in summary.failed if i in elsewhere]
         text = Text(f"{len(summary.ok)} label(s) created", style=palette.rich(palette.SUCCESS))
-        if summary.failed:
+        if done:
+            text.append(f" · {len(done)} {ELSEWHERE}")
+        if failed:
             text.append(
-                f" · {len(summary.failed)} failed — R retries, w hides",
+                f" · {len(failed)} failed — R retries, w hides",
                 style=palette.rich(palette.ALERT),
             )
         else:
             text.append(" · w hides")
         self.query_one("#run-text", Static).update(text)
         lines = Text()
-        for order_id, reason in summary.failed.items():
+
+        def line(order_id: str, reason: str, style: str) -> None:
             if lines:
                 lines.append("\n")
             lines.append(f"{references.get(order_id) or fmt.safe(order_id)}: ", style="bold")
-            lines.append(fmt.safe(reason), style=palette.rich(palette.ERROR))
+            lines.append(fmt.safe(reason), style=style)
+
+        for order_id, reason in failed.items():
+            line(order_id, reason, palette.rich(palette.ERROR))
+        for order_id in done:
+            line(order_id, ELSEWHERE, "")
         self.query_one("#run-results", Static).update(lines)
