@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
@@ -43,7 +44,7 @@ from cdtui.errors import CdtuiError, ConfigError, StoreError
 from cdtui.models import Integration, utcnow
 from cdtui.tui import format as fmt
 from cdtui.tui.commands import key_commands
-from cdtui.tui.dialogs.confirm import ConfirmationModal
+from cdtui.tui.dialogs.confirm import ConfirmationModal, DiscardQuestion, unsaved_forms
 from cdtui.tui.dialogs.label import LabelChoice
 from cdtui.tui.messages import (
     DisconnectRequested,
@@ -85,7 +86,7 @@ PHASES = {
 }
 
 
-class CdtuiApp(App[int]):
+class CdtuiApp(App[int], inherit_bindings=False):
     CSS_PATH = "app.tcss"
     TITLE = "cdtui"
     SUB_TITLE = "Cdiscount / Octopia → Sendcloud"
@@ -98,6 +99,11 @@ class CdtuiApp(App[int]):
         Binding("i", "integrations", "Shops", id="app.integrations"),
         Binding("n", "connect", "Connect seller", show=False, id="app.connect"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # instead of Textual's (ctrl+q quits, ctrl+c says how): both quit from any
+        # screen, the forms and dialogs included, asking first about unsaved edits
+        Binding(
+            "ctrl+q,ctrl+c", "request_quit", "Quit", show=False, priority=True, id="app.quit_ctrl"
+        ),
     ]
 
     # The state the screens follow (``protocols.Host``). ``bindings``: the keys that
@@ -323,13 +329,18 @@ class CdtuiApp(App[int]):
         self.push_screen(SetupScreen(self.settings, first_run=False))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if isinstance(self.screen, ModalScreen | ProblemScreen | SetupScreen) and action in (
+        # the screen the keys act on: below the command palette while it is open
+        screen = next(
+            (s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette)),
+            self.screen,
+        )
+        if isinstance(screen, ModalScreen | ProblemScreen | SetupScreen) and action in (
             "quit",
             "sync_now",
             "integrations",
             "connect",
         ):
-            # letters belong to the dialog; ctrl+q still quits
+            # letters belong to the dialog; ctrl+q (request_quit) still quits
             return False
         if action == "sync_now":
             if self.engine is None or not self.integration_count:
@@ -612,6 +623,20 @@ class CdtuiApp(App[int]):
         self.push_screen(ConfirmationModal("Disconnect", body, yes="Disconnect"), answered)
 
     # ------------------------------------------------------------ quit
+
+    async def action_request_quit(self) -> None:
+        """ctrl+q / ctrl+c: quit from any screen; a form with unsaved edits asks first
+        (asked, ctrl+q again quits)."""
+        edited = unsaved_forms(self.screen_stack)
+        if not edited or isinstance(self.screen, DiscardQuestion):
+            await self.action_quit()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.call_later(self.action_quit)
+
+        self.push_screen(DiscardQuestion(edited[0], then="quit cdtui"), answered)
 
     async def action_quit(self) -> None:
         """Stop the workers (the store is only written between awaits) and close."""

@@ -5,6 +5,9 @@ dialog shows the plan and replans when the operator changes the weight, corrects
 address or includes lines with a cancellation request. Enter dismisses with a
 ``LabelChoice`` the caller hands to ``Engine.create_label``; an option that cannot
 serve the order, or a plan with a problem, is refused with the reason instead.
+The weight follows ``rules.parse_weight``: while what is typed is not a weight, the
+options (which are for another weight) are hidden and the rule's sentence says why,
+and Enter says it again instead of buying.
 What the dialog says (the plan as text) is built in ``label_text.py``.
 """
 
@@ -72,6 +75,17 @@ def typed_weight(text: str) -> Decimal | None:
         return parse_weight(text)
     except UsageError:
         return None
+
+
+def weight_problem(text: str) -> str | None:
+    """Why what is typed is not a weight (``rules.parse_weight``'s words), or None."""
+    if not text.strip():
+        return "Type the parcel's weight in kg to see the shipping options."
+    try:
+        parse_weight(text)
+    except UsageError as exc:
+        return exc.message
+    return None
 
 
 class PlanLoaded(Message):
@@ -144,6 +158,8 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         #: the option code the operator moved to (kept across replans)
         self._picked: str | None = None
         self._filling = False
+        #: why the weight field holds no weight (the options are hidden meanwhile)
+        self._weight_problem: str | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -191,6 +207,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         shown = weight if weight is not None else self._shown_weight
         status.update(f"Shipping options for {fmt.weight(shown)} — reading Sendcloud…")
         status.set_classes("")
+        self._show_weight_state()
         self._plan_worker(self._generation, weight, self._override, self._include_cancel_requests)
 
     @work(exclusive=True, group="label-plan", exit_on_error=False)
@@ -225,6 +242,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             status.set_classes("error")
             self.query_one("#label-choice", Static).update("")
             self.query_one("#label-problem", Static).update("")
+            self._show_weight_state()
             return
         plan = message.plan
         if self._typed_weight is None:
@@ -264,6 +282,19 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         status.update(text)
         status.set_classes("error" if problem else "")
         self._show_choice()
+        self._show_weight_state()
+
+    def _show_weight_state(self) -> None:
+        """While the weight field holds no weight, the options shown are for another
+        weight: hide them and say why instead."""
+        problem = self._weight_problem
+        self.query_one("#options", OptionList).display = problem is None
+        if problem is None:
+            return
+        self.query_one("#label-choice", Static).display = False
+        status = self.query_one("#options-status", Static)
+        status.update(f"No options shown: {fmt.safe(problem)}")
+        status.set_classes("error")
 
     # ------------------------------------------------------------ what the dialog says
 
@@ -399,13 +430,21 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
     @on(Input.Changed, "#weight")
     def weight_changed(self, event: Input.Changed) -> None:
         error = self.query_one("#weight-error", Static)
-        weight = typed_weight(event.value)
-        if weight is None:
-            # one line beside the field: the rule's full sentence does not fit there
-            error.update("a weight in kg, e.g. 1.25")
+        problem = weight_problem(event.value)
+        was_invalid = self._weight_problem is not None
+        self._weight_problem = problem
+        if problem is not None:
+            # one line beside the field; the rule's full sentence is in the status line
+            error.update("✗ not a weight (kg, e.g. 1.25)")
+            if self._debounce is not None:
+                self._debounce.stop()
+            self._show_weight_state()
             return
         error.update("")
+        weight = parse_weight(event.value)
         if weight == (self._typed_weight or self._shown_weight):
+            if was_invalid and self.plan is not None and not self._loading:
+                self._fill_options()  # the options shown are for this weight again
             return
         self._typed_weight = weight
         if self._debounce is not None:
@@ -429,6 +468,11 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         weight = typed_weight(weight_input.value)
         if weight is None:
             weight_input.focus()
+            # the rule's sentence is on the status line; this says what Enter did
+            problem = self.query_one("#label-problem", Static)
+            problem.update("No label for an invalid weight: correct it first (e.g. 1.25).")
+            problem.display = True
+            self.app.bell()
             return
         plan = self.plan
         if plan is None or self._loading:

@@ -1,4 +1,7 @@
-"""Connect a seller: the form of the seed's flow, with the delegation steps beside it."""
+"""Connect a seller: the form of the seed's flow, with the delegation steps beside it.
+
+Letters go into the fields here: ctrl+q quits (shown in the footer), and a form with
+edits asks before it is left or the app quits."""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from cdtui.errors import (
 from cdtui.orders import rules
 from cdtui.orders.rules import Channels
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog, describe_channels
+from cdtui.tui.dialogs.confirm import DiscardQuestion
 from cdtui.tui.messages import InboxRequested, IntegrationsChanged, SyncRequested
 from cdtui.tui.protocols import host
+from cdtui.tui.screens.setup import problems_message
 from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
 
@@ -73,13 +78,21 @@ def explain_connect_error(exc: Exception, seller_id: str) -> str:
     return f"Connecting failed unexpectedly ({type(exc).__name__}); nothing was saved."
 
 
+#: the form's fields, as it calls them
+LABELS = {"name": "Name", "seller": "Seller ID", "login": "Login"}
+
+
 class ConnectScreen(Screen[None]):
     TITLE = "Connect a seller"
+    #: what unsaved edits are about (``dialogs.confirm.DiscardQuestion``)
+    edits_of = "the new connection"
     BINDINGS = [
         Binding("ctrl+s", "connect", "Connect", id="connect.submit"),
         Binding("ctrl+o", "channels", "Channels", id="connect.channels"),
         Binding("escape", "back", "Back", id="connect.back"),
         Binding("f1", "app.help", "Help", id="connect.help"),
+        # the app's ctrl+q, shown: letters go into the fields here
+        Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="connect.quit"),
     ]
 
     #: a connection is being checked with Octopia: Connect and Channels wait
@@ -89,6 +102,8 @@ class ConnectScreen(Screen[None]):
         super().__init__()
         self._hint = hint
         self._channels: Channels = "all"
+        #: what the form showed first (``has_edits``)
+        self._initial: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         taken = {rules.name_key(i.name) for i in host(self).integrations()}
@@ -98,7 +113,7 @@ class ConnectScreen(Screen[None]):
         with Horizontal(id="connect-body"):
             with Vertical(id="connect-form"):
                 yield FormField(
-                    "Name",
+                    LABELS["name"],
                     id="name",
                     placeholder="e.g. My shop",
                     hint="a name you choose",
@@ -106,7 +121,7 @@ class ConnectScreen(Screen[None]):
                     max_length=rules.NAME_MAX,
                 )
                 yield FormField(
-                    "Seller ID",
+                    LABELS["seller"],
                     id="seller",
                     value=seller,
                     placeholder="e.g. 98979",
@@ -115,7 +130,7 @@ class ConnectScreen(Screen[None]):
                     max_length=20,
                 )
                 yield FormField(
-                    "Login",
+                    LABELS["login"],
                     id="login",
                     value=login,
                     placeholder="your seller-portal login",
@@ -142,6 +157,14 @@ class ConnectScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()
+        self._initial = self._values()
+
+    def _values(self) -> tuple[object, ...]:
+        return (*(f.value for f in self._fields()), self._channels)
+
+    def has_edits(self) -> bool:
+        """Something was typed or chosen since the form opened (and not connected)."""
+        return self._values() != self._initial
 
     # ------------------------------------------------------------ fields
 
@@ -179,6 +202,17 @@ class ConnectScreen(Screen[None]):
         return True
 
     def action_back(self) -> None:
+        if not self.has_edits():
+            self._leave()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._leave()
+
+        self.app.push_screen(DiscardQuestion(self.edits_of, then="go back"), answered)
+
+    def _leave(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
         else:
@@ -195,17 +229,17 @@ class ConnectScreen(Screen[None]):
         if engine is None:
             return
 
+        dialog = ChannelSelectionDialog(
+            seller_id, self._channels, lambda: engine.seller_channels(seller_id)
+        )
+
         def chosen(result: Channels | None) -> None:
             if result is not None:
                 self._channels = result
-                self.query_one("#channels-value", Static).update(describe_channels(result))
+                shown = describe_channels(result, dialog.names)
+                self.query_one("#channels-value", Static).update(shown)
 
-        self.app.push_screen(
-            ChannelSelectionDialog(
-                seller_id, self._channels, lambda: engine.seller_channels(seller_id)
-            ),
-            chosen,
-        )
+        self.app.push_screen(dialog, chosen)
 
     def action_connect(self) -> None:
         if self.busy:
@@ -214,7 +248,7 @@ class ConnectScreen(Screen[None]):
         bad = [f for f in fields if not f.check()]
         if bad:
             bad[0].input.focus()
-            self._message("Please correct the highlighted field.", kind="error")
+            self._message(problems_message([LABELS[str(f.id)] for f in bad]), kind="error")
             return
         name, seller_id, login = (f.value.strip() for f in fields)
         self.busy = True
@@ -235,6 +269,7 @@ class ConnectScreen(Screen[None]):
             self._message(explain_connect_error(exc, seller_id), kind="error")
             return
         self.busy = False
+        self._initial = self._values()
         self._message("Your integration is ready", kind="ok")
         self.app.notify(
             f"{integration.name} (seller {integration.seller_id}) is connected; "

@@ -29,7 +29,7 @@ from cdtui.models import OrderRecord
 from cdtui.orders.enums import State
 from cdtui.storage.store import gc_paused
 from cdtui.tui import format as fmt
-from cdtui.tui.dialogs.confirm import ConfirmationModal
+from cdtui.tui.dialogs.confirm import ConfirmationModal, cancel_label_question
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog
 from cdtui.tui.dialogs.order_detail import OrderDetailDialog
 from cdtui.tui.messages import LabelProgress, LabelsRequested, OrdersChanged, RunSummary
@@ -528,20 +528,14 @@ class InboxScreen(Screen[None]):
         if rec is None or rec.label is None:
             return
         reference = fmt.safe(rec.reference)
-        body = (
-            f"Cancel the Sendcloud label of order {reference} "
-            f"({fmt.safe(rec.label.carrier_name)} {fmt.safe(rec.label.tracking_number)})? "
-            "The marketplace order itself is not touched."
-        )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._set_busy(rec.order_id, True)
                 self.cancel_label(rec.order_id, reference)
 
-        self.app.push_screen(
-            ConfirmationModal("Cancel label", body, yes="Cancel label", no="Keep it"), answered
-        )
+        # says beforehand what stays on the marketplace (a tracking already sent)
+        self.app.push_screen(cancel_label_question(rec), answered)
 
     @work(group="orders", exit_on_error=False)
     async def cancel_label(self, order_id: str, reference: str) -> None:

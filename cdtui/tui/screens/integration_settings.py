@@ -1,5 +1,10 @@
 """One integration's settings: name, channels, defaults, shipping rules, customs data,
-and Disconnect."""
+and Disconnect.
+
+Every field is checked by its rule as it is typed; Save reports every wrong field and
+text area at once, each highlighted. What only the engine can check (a default shipping
+option Sendcloud offers, channels the seller has) comes back on its field, the edits
+kept. Escape with edits asks before throwing them away."""
 
 from __future__ import annotations
 
@@ -27,8 +32,10 @@ from cdtui.orders.rules import (
 from cdtui.orders.shipping import parse_rule, rules_of
 from cdtui.tui import format as fmt
 from cdtui.tui.dialogs.channels import ChannelSelectionDialog, describe_channels
+from cdtui.tui.dialogs.confirm import DiscardQuestion
 from cdtui.tui.messages import DisconnectRequested, InboxRequested, IntegrationsChanged
 from cdtui.tui.protocols import host
+from cdtui.tui.screens.setup import problems_message
 from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
 
@@ -107,11 +114,40 @@ SAVED_NAMES = {
 }
 
 
-class _AreaProblem(Exception):
-    def __init__(self, area: str, message: str) -> None:
-        super().__init__(message)
-        self.area = area
-        self.message = message
+#: the form's fields and text areas, as it calls them
+LABELS = {
+    "name": "Name",
+    "weight": "Weight (kg)",
+    "option": "Shipping opt.",
+    "relay": "Relay carrier",
+    "hs": "HS code",
+    "origin": "Origin",
+    "rules": "Shipping rules",
+    "sku-hs": "HS code per SKU",
+    "sku-origin": "Origin per SKU",
+    "channels": "Channels",
+}
+FIELDS = ("name", "weight", "option", "relay", "hs", "origin")
+AREAS = ("rules", "sku-hs", "sku-origin")
+#: what only the engine checks (Sendcloud's options, the seller's channels, the other
+#: integrations' names): the field it belongs to and the words its refusal names it by
+ENGINE_CHECKED = {
+    "default_shipping_option": ("option", "shipping option"),
+    "channels": ("channels", "sales channel"),
+    "name": ("name", "integration named"),
+}
+
+
+def refused_field(message: str, changes: dict[str, object]) -> str | None:
+    """The field an engine refusal is about: the one change sent that only the engine
+    checks and that the message names (every other value was checked here by the
+    same rules); None when that is not clear."""
+    named = [
+        field
+        for key, (field, words) in ENGINE_CHECKED.items()
+        if key in changes and words in message.lower()
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 class IntegrationSettingsScreen(Screen[None]):
@@ -122,6 +158,8 @@ class IntegrationSettingsScreen(Screen[None]):
         Binding("ctrl+r", "disconnect", "Disconnect", id="settings.disconnect"),
         Binding("escape", "back", "Back", id="settings.back"),
         Binding("f1", "app.help", "Help", id="settings.help"),
+        # the app's ctrl+q, shown: letters go into the fields here
+        Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="settings.quit"),
     ]
 
     #: the changes are being saved: Save, Channels and Disconnect wait
@@ -131,6 +169,12 @@ class IntegrationSettingsScreen(Screen[None]):
         super().__init__()
         self._id = integration_id
         self._channels: Channels = "all"
+        #: channel names by id, once read from the seller's subscriptions
+        self._channel_names: dict[str, str] = {}
+        #: what the form shows when nothing is edited (``has_edits``)
+        self._saved: dict[str, object] = {}
+        #: what unsaved edits are about (``dialogs.confirm.DiscardQuestion``)
+        self.edits_of = "these integration settings"
 
     def _integration(self) -> Integration:
         return host(self).integration(self._id)
@@ -139,6 +183,7 @@ class IntegrationSettingsScreen(Screen[None]):
         app = host(self)
         integ = self._integration()
         self._channels = integ.channels
+        self.edits_of = f"the settings of “{fmt.safe(integ.name)}”"
         taken = {name_key(i.name) for i in app.integrations() if i.id != integ.id}
         weight = integ.default_weight_kg
         default_weight = app.settings.default_weight_kg if app.settings else None
@@ -159,7 +204,7 @@ class IntegrationSettingsScreen(Screen[None]):
             with Horizontal(classes="field-row"):
                 yield Label("Channels", classes="field-label")
                 yield Static(describe_channels(integ.channels), id="channels-value")
-            yield Static("", classes="field-msg")
+            yield Static("", id="channels-msg", classes="field-msg")
             yield FormField(
                 "Weight (kg)",
                 id="weight",
@@ -247,6 +292,37 @@ class IntegrationSettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()
+        self._saved = self._values()
+        if self._channels != "all":
+            self._read_channel_names()
+
+    @work(group="settings-channels", exit_on_error=False)
+    async def _read_channel_names(self) -> None:
+        """The channels by name (the ids are what is stored); ids stay if unreadable."""
+        engine = host(self).engine
+        if engine is None:
+            return
+        try:
+            subscriptions = await engine.seller_channels(self._integration().seller_id)
+        except CdtuiError:
+            return
+        self._channel_names = {s.sales_channel_id: s.label for s in subscriptions}
+        self._show_channels()
+
+    def _show_channels(self) -> None:
+        shown = describe_channels(self._channels, self._channel_names)
+        self.query_one("#channels-value", Static).update(shown)
+
+    def _values(self) -> dict[str, object]:
+        """What the form holds: the fields, the text areas, the channels."""
+        values: dict[str, object] = {i: self.query_one(f"#{i}", FormField).value for i in FIELDS}
+        values.update({a: self.query_one(f"#{a}", TextArea).text for a in AREAS})
+        values["channels"] = self._channels
+        return values
+
+    def has_edits(self) -> bool:
+        """Something differs from what was last saved (or shown first)."""
+        return self._values() != self._saved
 
     def _message(self, text: str, kind: str) -> None:
         message = self.query_one("#settings-message", Static)
@@ -277,54 +353,83 @@ class IntegrationSettingsScreen(Screen[None]):
         return True
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if not self.has_edits():
+            self.app.pop_screen()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(DiscardQuestion(self.edits_of, then="go back"), answered)
 
     def action_channels(self) -> None:
         engine = host(self).engine
         if engine is None:
             return
         integ = self._integration()
+        dialog = ChannelSelectionDialog(
+            integ.seller_id, self._channels, lambda: engine.seller_channels(integ.seller_id)
+        )
 
         def chosen(result: Channels | None) -> None:
             if result is not None:
                 self._channels = result
-                self.query_one("#channels-value", Static).update(describe_channels(result))
+                self._channel_names.update(dialog.names)
+                self._show_channels()
+                self._field_problem("channels", None)
 
-        self.app.push_screen(
-            ChannelSelectionDialog(
-                integ.seller_id, self._channels, lambda: engine.seller_channels(integ.seller_id)
-            ),
-            chosen,
-        )
+        self.app.push_screen(dialog, chosen)
 
     def action_disconnect(self) -> None:
         self.post_message(DisconnectRequested(self._id))
+
+    def _refuse(self, bad: list[str]) -> None:
+        """Not saved: the wrong fields (ids), each highlighted with its problem, named
+        together below the form and in a toast (the form is taller than the screen);
+        the first one focused and scrolled to."""
+        text = problems_message([LABELS[b] for b in bad])
+        message = self.query_one("#settings-message", Static)
+        message.update(text)
+        message.set_classes("error")
+        self.app.notify(text, severity="error")
+        first = self.query_one("#channels-value" if bad[0] == "channels" else f"#{bad[0]}")
+        if isinstance(first, FormField):
+            first.input.focus()
+        elif isinstance(first, TextArea):
+            first.focus()
+        self.call_after_refresh(first.scroll_visible, animate=False)
 
     def _area_problem(self, area_id: str, text: str | None) -> None:
         message = self.query_one(f"#{area_id}-msg", Static)
         message.update(text or "")
         message.set_classes("area-msg error" if text else "area-msg")
+        self.query_one(f"#{area_id}", TextArea).set_class(bool(text), "-invalid")
+
+    def _field_problem(self, field_id: str, text: str | None) -> None:
+        """A problem under a field the engine refused (or under the channels)."""
+        if field_id == "channels":
+            message = self.query_one("#channels-msg", Static)
+            message.update(text or "")
+            message.set_classes("field-msg error" if text else "field-msg")
+            return
+        field = self.query_one(f"#{field_id}", FormField)
+        if text:
+            field.show_message(text)
+        else:
+            field.check()
 
     def action_save(self) -> None:
         if self.busy:
             return
-        ids = ("name", "weight", "option", "relay", "hs", "origin")
-        fields = [self.query_one(f"#{i}", FormField) for i in ids]
-        bad = [f for f in fields if not f.check()]
+        fields = [self.query_one(f"#{i}", FormField) for i in FIELDS]
+        bad = [str(f.id) for f in fields if not f.check()]
+        areas = self._read_areas()
+        bad += [area for area in AREAS if isinstance(areas[area], str)]
         if bad:
-            bad[0].input.focus()
-            self._message("Please correct the highlighted field.", "error")
+            self._refuse(bad)
             return
         integ = self._integration()
-        try:
-            areas = self._read_areas()
-        except _AreaProblem as problem:
-            self._area_problem(problem.area, problem.message)
-            self.query_one(f"#{problem.area}", TextArea).focus()
-            self._message(f"Not saved: {problem.message}", "error")
-            shown = self.query_one(f"#{problem.area}-msg", Static)
-            self.call_after_refresh(shown.scroll_visible, animate=False)
-            return
         name, weight_text, option, relay, hs, origin = (f.value.strip() for f in fields)
         weight = parse_weight(weight_text) if weight_text else None
         changes: dict[str, object] = {}
@@ -342,7 +447,8 @@ class IntegrationSettingsScreen(Screen[None]):
             changes["default_hs_code"] = hs
         if (clean_country(origin) if origin else "") != (integ.origin_country or ""):
             changes["origin_country"] = origin
-        rules, sku_hs, sku_origin = areas
+        rules, sku_hs, sku_origin = areas["rules"], areas["sku-hs"], areas["sku-origin"]
+        assert isinstance(rules, list) and isinstance(sku_hs, dict) and isinstance(sku_origin, dict)
         if rules != [rule.text() for rule in self._rules(integ)]:
             changes["rules"] = rules
             changes["clear_rules"] = True
@@ -359,26 +465,23 @@ class IntegrationSettingsScreen(Screen[None]):
         self._message("Saving…", "busy")
         self.save(changes)
 
-    def _read_areas(self) -> tuple[list[str], dict[str, str], dict[str, str]]:
-        """Rules and SKU tables as typed, each checked; the first problem raised."""
-        texts = {
-            a: self.query_one(f"#{a}", TextArea).text for a in ("rules", "sku-hs", "sku-origin")
+    def _read_areas(self) -> dict[str, list[str] | dict[str, str] | str]:
+        """Rules and SKU tables as typed, each checked and shown: the value read, or the
+        problem (a str) shown under its area."""
+        readers: dict[str, Callable[[str], list[str] | dict[str, str]]] = {
+            "rules": parse_rules,
+            "sku-hs": lambda text: parse_table(text, clean_hs_code, "CODE"),
+            "sku-origin": lambda text: parse_table(text, clean_country, "CC"),
         }
-        for area in texts:
-            self._area_problem(area, None)
-        try:
-            rules = parse_rules(texts["rules"])
-        except CdtuiError as exc:
-            raise _AreaProblem("rules", exc.message) from None
-        try:
-            sku_hs = parse_table(texts["sku-hs"], clean_hs_code, "CODE")
-        except CdtuiError as exc:
-            raise _AreaProblem("sku-hs", exc.message) from None
-        try:
-            sku_origin = parse_table(texts["sku-origin"], clean_country, "CC")
-        except CdtuiError as exc:
-            raise _AreaProblem("sku-origin", exc.message) from None
-        return rules, sku_hs, sku_origin
+        read: dict[str, list[str] | dict[str, str] | str] = {}
+        for area, reader in readers.items():
+            try:
+                read[area] = reader(self.query_one(f"#{area}", TextArea).text)
+            except CdtuiError as exc:
+                read[area] = exc.message
+            problem = read[area]
+            self._area_problem(area, problem if isinstance(problem, str) else None)
+        return read
 
     @work(group="settings", exit_on_error=False)
     async def save(self, changes: dict[str, object]) -> None:
@@ -395,10 +498,16 @@ class IntegrationSettingsScreen(Screen[None]):
         except Exception as exc:  # explained; the form keeps what was typed
             self.busy = False
             text = exc.message if isinstance(exc, CdtuiError) else type(exc).__name__
-            self._message(f"Not saved: {text}", "error")
+            field = refused_field(text, changes) if isinstance(exc, UsageError) else None
+            if field is None:
+                self._message(f"Not saved: {text}", "error")
+                return
+            self._field_problem(field, text)
+            self._refuse([field])
             return
         self.busy = False
         self._show_saved(integ)
+        self._saved = self._values()
         saved = sorted(SAVED_NAMES.get(k, k) for k in changes if k != "clear_rules")
         self._message(f"Saved: {', '.join(saved)}.", "ok")
         self.app.notify(f"{integ.name}: settings saved.", title="Integration updated")

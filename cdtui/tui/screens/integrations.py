@@ -1,14 +1,20 @@
-"""The connected integrations: seller, channels, last sync, next sync, last error."""
+"""The connected integrations: seller, channels, last sync, next sync, last error.
+
+Channels are stored as ids; their names are read from each seller's subscriptions
+once the screen is shown (ids stay when they cannot be read). With no integration the
+keys that act on one are hidden, not merely greyed out."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from cdtui.errors import CdtuiError
 from cdtui.models import Integration
 from cdtui.orders.enums import State
 from cdtui.tui import format as fmt
@@ -47,6 +53,11 @@ class IntegrationsScreen(Screen[None]):
 
     #: how many integrations the table lists (the keys acting on one need one)
     integrations_shown = reactive(0, bindings=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: seller id -> (channel id -> name), read from the seller's subscriptions
+        self._channel_names: dict[str, dict[str, str]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Connected integrations", classes="screen-title")
@@ -101,10 +112,21 @@ class IntegrationsScreen(Screen[None]):
                     if integ.last_sync_at
                     else "never",
                     self._next_sync_text(),
-                    Text(describe_channels(integ.channels)),
+                    Text(
+                        describe_channels(integ.channels, self._channel_names.get(integ.seller_id))
+                    ),
                     key=integ.id,
                 )
         self.integrations_shown = len(integrations)
+        unnamed = {
+            i.seller_id
+            for i in integrations
+            if i.channels != "all" and i.seller_id not in self._channel_names
+        }
+        if unnamed:
+            for seller_id in unnamed:
+                self._channel_names[seller_id] = {}  # asked once
+            self._read_channel_names(sorted(unnamed))
         if integrations:
             table.move_cursor(row=min(cursor, len(integrations) - 1))
         else:
@@ -112,6 +134,21 @@ class IntegrationsScreen(Screen[None]):
                 "No integration yet: press n to connect a seller."
             )
         self._show_error()
+
+    @work(group="integrations-channels", exit_on_error=False)
+    async def _read_channel_names(self, seller_ids: list[str]) -> None:
+        engine = host(self).engine
+        if engine is None:
+            return
+        for seller_id in seller_ids:
+            try:
+                subscriptions = await engine.seller_channels(seller_id)
+            except CdtuiError:
+                names: dict[str, str] = {}  # the ids stay; not asked again here
+            else:
+                names = {s.sales_channel_id: s.label for s in subscriptions}
+            self._channel_names[seller_id] = names
+        self.reload()
 
     def _next_sync_text(self) -> str:
         app = host(self)
@@ -154,7 +191,7 @@ class IntegrationsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "sync_one", "disconnect"):
-            return True if self.integrations_shown else None
+            return self.integrations_shown > 0  # hidden when there is none
         return True
 
     def action_edit(self) -> None:
