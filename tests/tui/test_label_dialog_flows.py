@@ -451,7 +451,7 @@ async def test_bulk_labels_never_include_a_shop_pickup(
             await pilot.press("space")
         await pilot.press("L")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmationModal))
-        assert "1 selected order(s) are not to ship" in text(app, "#confirm-body")
+        assert "1 selected order not to ship will be skipped" in text(app, "#confirm-body")
         await pilot.press("y")
         await wait_for(pilot, lambda: labels_done(app) and app.label_progress.total == 1)
         await wait_for(pilot, lambda: Store(synced_home).order(home.order_id).label)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import logging
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,6 +40,7 @@ from cdtui.tui.screens.inbox_view import (
     FILTERS_BY_KEY,
     STATE_FILTERS,
     TO_SHIP,
+    bulk_question,
     channel_name,
     empty_text,
     filter_rows,
@@ -51,6 +54,14 @@ from cdtui.tui.widgets.plain import Label
 from cdtui.tui.widgets.run_panel import RunPanel
 from cdtui.tui.widgets.status_line import StatusLine
 
+if TYPE_CHECKING:
+    from cdtui.labels import LabelPlan
+
+log = logging.getLogger(__name__)
+
+#: label plans asked of Sendcloud at once before a bulk run
+PLAN_CONCURRENCY = 4
+
 
 class OrdersLoaded(Message):
     def __init__(self, generation: int, rows: list[Row], sort_key: str) -> None:
@@ -59,6 +70,26 @@ class OrdersLoaded(Message):
         self.rows = rows
         #: the table sort the rows are in
         self.sort_key = sort_key
+
+
+class BulkPlanProgressed(Message):
+    """``done`` of ``total`` label plans fetched; collapses when several pile up."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.progress = LabelProgress(done, total)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BulkPlanProgressed)
+
+
+class BulkPlanned(Message):
+    """Each selected order's label plan, or why there is none."""
+
+    def __init__(self, plans: dict[str, LabelPlan | str], not_to_ship: int) -> None:
+        super().__init__()
+        self.plans = plans
+        self.not_to_ship = not_to_ship
 
 
 _frozen = False
@@ -131,6 +162,8 @@ class InboxScreen(Screen[None]):
     busy: reactive[frozenset[str]] = reactive(frozenset, bindings=True)
     #: the orders the last label run failed on, and why (``R`` retries them)
     failures: reactive[dict[str, str]] = reactive(dict, bindings=True)
+    #: the label plans of a bulk run are being fetched (Escape stops)
+    planning = reactive(False, bindings=True)
 
     def __init__(self) -> None:
         super().__init__()
@@ -309,7 +342,11 @@ class InboxScreen(Screen[None]):
 
     def action_escape(self) -> None:
         search = self.query_one("#search", Input)
-        if search.has_focus:
+        if self.planning:
+            self.workers.cancel_group(self, "bulk-plan")
+            self.planning = False
+            self.query_one(RunPanel).shown = False
+        elif search.has_focus:
             self.table.focus()
         elif search.value:
             search.value = ""
@@ -380,7 +417,7 @@ class InboxScreen(Screen[None]):
         if action == "bulk_label":
             if not table.selected:
                 return False
-            return None if labels_running else True
+            return None if labels_running or self.planning else True
         if action in ("accept", "refuse"):
             return state == State.WAITING_ACCEPTANCE and not busy
         if action in ("cancel_label", "open_label"):
@@ -470,25 +507,69 @@ class InboxScreen(Screen[None]):
         if host(self).labels_running:
             self.app.notify("A label run is in progress; wait for it to finish.")
             return
+        if self.planning:
+            return
         eligible = self._to_ship_selected()
-        skipped = len(selected) - len(eligible)
         if not eligible:
             self.app.notify(
                 "None of the selected orders is waiting for a label.", severity="warning"
             )
             return
-        body = (
-            f"Create {len(eligible)} label(s), each with its shop's default shipping "
-            "option and weight? Each order's tracking is then sent to the marketplace."
-        )
-        if skipped:
-            body += f"\n{skipped} selected order(s) are not to ship and will be skipped."
+        # what each label will be is asked first (Sendcloud's options and prices, the
+        # shop's rules): the question says it, the operator decides knowing it
+        self.planning = True
+        self.query_one(RunPanel).show_planning(LabelProgress(0, len(eligible)))
+        self.plan_bulk(eligible, len(selected) - len(eligible))
+
+    @work(group="bulk-plan", exit_on_error=False)
+    async def plan_bulk(self, order_ids: list[str], not_to_ship: int) -> None:
+        """Each order's label plan, a few at a time; progress and plans as messages."""
+        engine = host(self).engine
+        assert engine is not None
+        gate = asyncio.Semaphore(PLAN_CONCURRENCY)
+        done = 0
+
+        async def plan(order_id: str) -> LabelPlan | str:
+            nonlocal done
+            async with gate:
+                try:
+                    result: LabelPlan | str = await engine.label_plan(order_id)
+                except CdtuiError as exc:
+                    result = exc.message
+                except Exception as exc:  # one order's surprise is not the run's
+                    log.exception("label plan of %s failed", order_id)
+                    result = f"Unexpected error ({type(exc).__name__}); see the log."
+            done += 1
+            self.post_message(BulkPlanProgressed(done, len(order_ids)))
+            return result
+
+        plans = await asyncio.gather(*(plan(i) for i in order_ids))
+        self.post_message(BulkPlanned(dict(zip(order_ids, plans, strict=True)), not_to_ship))
+
+    def on_bulk_plan_progressed(self, message: BulkPlanProgressed) -> None:
+        if self.planning:
+            self.query_one(RunPanel).show_planning(message.progress)
+
+    def on_bulk_planned(self, message: BulkPlanned) -> None:
+        if not self.planning:
+            return  # stopped with Escape
+        self.planning = False
+        panel = self.query_one(RunPanel)
+        panel.shown = False
+        references = {r.order_id: r.reference for r in self._all}
+        body, ready = bulk_question(message.plans, references, message.not_to_ship)
+        if not ready:
+            panel.show_message("None of the selected orders can be labelled · w hides", body)
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.post_message(LabelsRequested(eligible))
+                self.post_message(LabelsRequested(ready))
 
-        self.app.push_screen(ConfirmationModal("Create labels", body, yes="Create"), answered)
+        count = f"{len(ready)} label{'s' if len(ready) > 1 else ''}"
+        self.app.push_screen(
+            ConfirmationModal("Create labels", body, yes=f"Create {count}"), answered
+        )
 
     def action_retry_failed(self) -> None:
         to_ship = {r.order_id for r in self._all if r.state == State.TO_SHIP}

@@ -7,8 +7,10 @@ state: ``0`` every order, ``5`` the orders that need attention.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from cdtui.orders.enums import State
 from cdtui.orders.states import STATES
@@ -16,6 +18,10 @@ from cdtui.tui import format as fmt
 from cdtui.tui import palette
 from cdtui.tui.widgets.line import Part
 from cdtui.tui.widgets.order_table import Row, fold
+
+if TYPE_CHECKING:
+    from cdtui.labels import LabelPlan
+    from cdtui.models import ShippingOption
 
 
 @dataclass(frozen=True)
@@ -137,3 +143,104 @@ def head_parts(
     parts.append(Part(f"{to_ship} to ship", 5))
     parts.append(Part(f"sort {sort}", 6, style="dim"))
     return tuple(parts)
+
+
+#: the bulk question's lists, at most (the rest summed up on one line)
+BULK_OPTIONS_SHOWN = 5
+BULK_PROBLEMS_SHOWN = 3
+_BULK_WIDTH = 60  # the confirmation dialog's text width
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _totals(options: Iterable[ShippingOption]) -> tuple[str, int]:
+    """The options' price summed (``57.45 €``, per currency joined with +) and how many
+    have no price."""
+    sums: dict[str, Decimal] = {}
+    unpriced = 0
+    for option in options:
+        if option.price is None:
+            unpriced += 1
+        else:
+            currency = option.currency or "EUR"
+            sums[currency] = sums.get(currency, Decimal(0)) + option.price
+    return " + ".join(fmt.money(v, c) for c, v in sums.items()), unpriced
+
+
+def _problem(reference: str, why: str) -> str:
+    """``REF goes outside the EU…`` for ``Order REF goes outside the EU…``."""
+    why = fmt.safe(why)
+    prefix = f"Order {reference} "
+    return why[len("Order ") :] if why.startswith(prefix) else f"{reference}: {why}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def bulk_question(
+    plans: Mapping[str, LabelPlan | str], references: Mapping[str, str], not_to_ship: int
+) -> tuple[str, list[str]]:
+    """What a bulk label run will do, asked before it is done, and the orders it labels.
+
+    ``plans``: each order's label plan (``Engine.label_plan``) or why there is none. The
+    text says which option the labels get (how many and their price, per option), the
+    total, and how many orders cannot be labelled and why (the first ones)."""
+    chosen: dict[str, ShippingOption] = {}
+    problems: list[str] = []
+    for order_id, plan in plans.items():
+        reference = references.get(order_id) or fmt.safe(order_id)
+        if isinstance(plan, str):
+            problems.append(_problem(reference, plan))
+        elif plan.problem or plan.choice is None:
+            problems.append(_problem(reference, plan.problem or "no shipping option"))
+        else:
+            chosen[order_id] = plan.choice.option
+    lines: list[str] = []
+    if chosen:
+        lines.append(f"Create {_plural(len(chosen), 'label')} with these shipping options:")
+        lines += _option_lines(list(chosen.values()))
+        total, unpriced = _totals(chosen.values())
+        text = f"Total {total or 'unknown'}"
+        if unpriced and total:
+            text += f" and {_plural(unpriced, 'label')} without a price"
+        lines.append(text + "; the trackings then go to the marketplace.")
+    if problems:
+        lines.append(
+            f"{_plural(len(problems), 'order')} cannot be labelled"
+            + (" and will be skipped:" if chosen else ":")
+        )
+        lines += [f"  {_cut(why, _BULK_WIDTH - 2)}" for why in problems[:BULK_PROBLEMS_SHOWN]]
+        if len(problems) > BULK_PROBLEMS_SHOWN:
+            more = len(problems) - BULK_PROBLEMS_SHOWN
+            lines.append(f"  … and {more} more (Enter on an order says why).")
+    if not_to_ship:
+        lines.append(f"{_plural(not_to_ship, 'selected order')} not to ship will be skipped.")
+    return "\n".join(lines), list(chosen)
+
+
+def _option_lines(options: list[ShippingOption]) -> list[str]:
+    """``  5 × Colis Privé Home   24.75 €``: each option, the most used first; past
+    ``BULK_OPTIONS_SHOWN`` the rest on one line."""
+    groups: dict[str, list[ShippingOption]] = {}
+    for option in options:
+        groups.setdefault(option.code, []).append(option)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0].name))
+    if len(ordered) > BULK_OPTIONS_SHOWN:
+        shown = ordered[: BULK_OPTIONS_SHOWN - 1]
+        rest = [o for group in ordered[len(shown) :] for o in group]
+        entries = [(f"{len(g)} × {fmt.safe(g[0].name)}", g) for g in shown]
+        entries.append((f"{len(rest)} × {len(ordered) - len(shown)} other options", rest))
+    else:
+        entries = [(f"{len(g)} × {fmt.safe(g[0].name)}", g) for g in ordered]
+    width = min(_BULK_WIDTH - 16, max(len(name) for name, _ in entries))
+    lines = []
+    for name, group in entries:
+        total, unpriced = _totals(group)
+        price = total or "no price"
+        if unpriced and total:
+            price += f" + {unpriced} without a price"
+        lines.append(f"  {_cut(name, width).ljust(width)}  {price}")
+    return lines

@@ -35,14 +35,27 @@ class RunPanel(Vertical):
         yield Static("", id="run-results")
 
     def show_progress(self, progress: LabelProgress) -> None:
+        self._show_bar(progress, f"Creating labels {progress.done}/{progress.total}")
+        self.query_one("#run-results", Static).update("")
+
+    def _show_bar(self, progress: LabelProgress, text: str) -> None:
         self.shown = True
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=progress.total, progress=progress.done)
-        self.query_one("#run-text", Static).update(
-            f"Creating labels {progress.done}/{progress.total}"
-        )
-        self.query_one("#run-results", Static).update("")
+        self.query_one("#run-text", Static).update(text)
+
+    def show_planning(self, progress: LabelProgress) -> None:
+        """The label plans of a bulk run being fetched, before its question."""
+        self._show_bar(progress, f"Checking shipping options {progress.done}/{progress.total}")
+        self.query_one("#run-results", Static).update("Esc stops.")
+
+    def show_message(self, head: str, body: str) -> None:
+        """A line and what follows it (the reasons no label can be made)."""
+        self.shown = True
+        self.query_one(ProgressBar).display = False
+        self.query_one("#run-text", Static).update(Text(head, style=palette.rich(palette.ALERT)))
+        self.query_one("#run-results", Static).update(body)
 
     def show_summary(
         self,
