@@ -58,12 +58,18 @@ def test_processes_killed_at_random_instants_leave_no_duplicate_and_no_lost_trac
     ids = to_ship(ready)
     # slow enough answers that most runs are still busy when the kill comes
     sandbox.world.faults.update({"latency_ms": 40})
+    # the kills fall across a whole run (start-up included) on this machine: time one
+    # run of a label, left alone, on an order the killed runs do not touch
+    *ids, alone = ids
+    started = time.monotonic()
+    assert spawn(sandbox_env, "label", alone).wait(timeout=60) == 0
+    whole = time.monotonic() - started
     kills = 0
     for i in range(24):
         batch = ids[(i * 2) % len(ids) : (i * 2) % len(ids) + 3]
         argv = ["sync"] if i % 4 == 3 else ["label", *batch]
         proc = spawn(sandbox_env, *argv)
-        time.sleep(rng.uniform(0.25, 0.9))
+        time.sleep(rng.uniform(0.3, 1.2) * whole)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
@@ -75,10 +81,12 @@ def test_processes_killed_at_random_instants_leave_no_duplicate_and_no_lost_trac
     assert ready("sync").code == 0
     _check_exactly_once(ready, sandbox)
     # and what is left to ship can still be labelled normally
-    left = to_ship(ready)[:2]
-    if left:
-        assert ready("label", *left).code == 0
-        _check_exactly_once(ready, sandbox)
+    left = to_ship(ready)[:3]
+    if left:  # (the sandbox's carriers refuse some addresses: exit 1, said per order)
+        labelled = ready("label", *left)
+        assert labelled.code in (0, 1) and "saved to" in labelled.out, labelled
+        orders = _check_exactly_once(ready, sandbox)
+        assert any(orders[oid]["state"] == "tracking_sent" for oid in left)
 
 
 def test_daemon_syncs_and_stops_cleanly_on_sigterm(
