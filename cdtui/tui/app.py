@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.filter import LineFilter
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -71,11 +72,21 @@ from cdtui.tui.screens.problem import ProblemScreen
 from cdtui.tui.screens.setup import SetupScreen
 from cdtui.tui.widgets.plain import NO_CONTROLS
 from cdtui.tui.widgets.run_panel import ELSEWHERE
+from cdtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from cdtui.engine import Engine, LabelOutcome, SyncProgress
 
 log = logging.getLogger(__name__)
+
+#: how long a toast stays (seconds) unless its message says
+_TOAST_SECONDS: dict[str, float] = {"information": 4, "warning": 6, "error": 8}
+_RANKS: dict[str, int] = {"information": 0, "warning": 1, "error": 2}
+_LOG_LEVELS: dict[str, int] = {
+    "information": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 PHASES = {
     "import": "importing orders",
@@ -137,6 +148,8 @@ class CdtuiApp(App[int], inherit_bindings=False):
         self._clock_started = False
         #: the store's file stamps when the screens last heard of a change
         self._store_seen: StoreStamps | None = None
+        #: the toast to show at the next turn (``notify``)
+        self._toast_due: Notification | None = None
         # app-wide events (``protocols.Host``)
         self.orders_changed: Signal[None] = Signal(self, "orders-changed")
         self.integrations_changed: Signal[None] = Signal(self, "integrations-changed")
@@ -154,14 +167,60 @@ class CdtuiApp(App[int], inherit_bindings=False):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Toasts show API details and user input verbatim: no markup unless asked, and
-        control characters as visible escapes."""
+        """Tell the operator, without covering the work.
+
+        A routine message (``information``) goes to the status line of the screen shown
+        (under a dialog too) for a while; a toast only where there is none. Warnings and
+        errors are toasts, one at a time: the most severe of those given at once, which
+        replaces the one shown. Every message is also logged. Text is shown verbatim: no
+        markup unless asked, control characters as visible escapes."""
+        if self._thread_id != threading.get_ident():  # a thread worker's
+            self.call_from_thread(
+                self.notify,
+                message,
+                title=title,
+                severity=severity,
+                timeout=timeout,
+                markup=markup,
+            )
+            return
+        text, title = fmt.safe_lines(message), fmt.safe(title)
+        log.log(_LOG_LEVELS[severity], "%s%s", f"{title}: " if title else "", text)
+        if severity == "information" and self._note(text, title):
+            return
+        due = self._toast_due
+        if due is None or _RANKS[severity] >= _RANKS[due.severity]:
+            self._toast_due = Notification(text, title, severity, timeout or 0, markup=markup)
+        if due is None:
+            if self.is_running:
+                self.call_later(self._show_toast)
+            else:
+                self._show_toast()
+
+    def _note(self, text: str, title: str) -> bool:
+        """Show a routine message on the status line the operator sees, if there is one."""
+        for screen in reversed(self.screen_stack):
+            lines = list(screen.query(StatusLine))
+            if lines:
+                note = " ".join(text.split())  # one line
+                lines[0].show_note(f"{title}: {note}" if title else note)
+                return True
+            if not isinstance(screen, ModalScreen):
+                return False  # a screen without one, nothing of the ones below shows
+        return False
+
+    def _show_toast(self) -> None:
+        """The toast due replaces the one shown: never a pile over the orders."""
+        due, self._toast_due = self._toast_due, None
+        if due is None:
+            return
+        self.clear_notifications()
         super().notify(
-            fmt.safe_lines(message),
-            title=fmt.safe(title),
-            severity=severity,
-            timeout=timeout,
-            markup=markup,
+            due.message,
+            title=due.title,
+            severity=due.severity,
+            timeout=due.timeout or _TOAST_SECONDS[due.severity],
+            markup=due.markup,
         )
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -451,8 +510,12 @@ class CdtuiApp(App[int], inherit_bindings=False):
             if sent:
                 parts.append(f"{sent} tracking update(s) sent")
             self.notify(", ".join(parts) + ".", title="Sync done")
-        for err in errors[:3]:
-            self.notify(err, title="Sync problem", severity="warning", timeout=8)
+        if errors:  # one toast for them all (each is logged; Shops shows each shop's)
+            shown = "\n".join(errors[:3])
+            if len(errors) > 3:
+                shown += f"\n… and {len(errors) - 3} more (see the log)."
+            title = "Sync problem" if len(errors) == 1 else f"{len(errors)} sync problems"
+            self.notify(shown, title=title, severity="warning", timeout=8)
         self._remember_store()
         self.orders_changed.publish(None)
         self.integrations_changed.publish(None)
@@ -561,13 +624,8 @@ class CdtuiApp(App[int], inherit_bindings=False):
         self._remember_store()
         self.labels_running = False
         summary = message.summary
-        if summary.total > 1:
-            severity = "warning" if summary.failed else "information"
-            self.notify(
-                f"{len(summary.ok)} created, {len(summary.failed)} failed.",
-                title="Labels",
-                severity=severity,
-            )
+        if summary.total > 1:  # the inbox's run panel lists each failure
+            self.notify(f"{len(summary.ok)} created, {len(summary.failed)} failed.", title="Labels")
         self.labels_finished.publish(summary)
 
     # ------------------------------------------------------------ integrations
