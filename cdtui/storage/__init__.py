@@ -10,6 +10,8 @@ Layout::
                                     of the order id, so saving one label rewrites one
                                     small file; each record carries its ``summary``
                                     (what list views show, ``cdtui/orders/summary.py``)
+    data/orders/<integration>/index the sync index: per order file its stamp, its orders
+                                    in work, each order's updatedAt and hash (``index``)
     data/backups/v<N>-<time>/       copies made before a schema migration
     data/backups/summaries-v<N>-<time>/
                                     copies made before the summaries are written again
@@ -31,6 +33,10 @@ Guarantees:
 - **Schema versions.** ``meta.json`` carries ``schema_version``; older stores are
   migrated (after a backup), newer ones refused with a message to upgrade.
 - **No-op writes cost nothing.** An upsert that changes nothing writes no file.
+- **A cron sync reads only what changed.** The sync index answers "unchanged" for
+  orders whose updatedAt and hash match while their file has not changed since; it can
+  make a sync slower (when missing, damaged or stale it is ignored and made again),
+  never wrong.
 - **Lists derive nothing.** Every write of a record writes its summary beside it;
   ``order_rows()`` reads the summaries back as they are (one missing, unreadable or of
   another ``SUMMARY_VERSION`` is built from its record).
@@ -41,7 +47,9 @@ Modules, bottom up (each imports only those above it):
 - ``tinyfile``   TinyDB storage over one file (``_FileStorage``): stamps, deferred writes
 - ``meta``       ``meta.json``: schema version, migrations, summary rebuilds, backups
 - ``fastmodels`` every shortcut around pydantic, each with the benchmark behind it
+- ``index``      the sync index of an integration (``OrderIndex``) and its trust rule
 - ``shards``     one order file (``_Shard``): its records and rows caches
+- ``writes``     what a transaction wrote, written once at its end, then the indexes
 - ``store``      ``Store``, the API, with its lock and transactions
 
 Import from ``cdtui.storage.store`` (``Store``, ``PreparedOrder``, ``shard_index``, ...)

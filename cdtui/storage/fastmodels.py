@@ -1,4 +1,4 @@
-"""Every shortcut the store takes around pydantic, in one place, each with its benchmark.
+"""Every serialisation shortcut of the store (around pydantic), each with its benchmark.
 
 The store's models are plain pydantic (``cdtui/models.py``); this module is the only
 one that reaches past their public API. Each trick exists because a benchmark row
@@ -18,6 +18,10 @@ to ``model_validate``) fail first, and the row named below says what is at stake
   builds no ``OrderRecord`` and keeps bytes, not models, per page. Rows:
   ``benchmarks/run.py`` "import 10,000 orders vs fetching the same pages" (≤ 1.3×)
   and its "of which the store" line; ``bench_store.py`` "upsert of new orders".
+- ``_summary_json`` — the summary stored beside each record is serialised by orjson
+  from the NamedTuple itself (datetimes and the state enum natively) instead of going
+  through ``OrderSummary.as_json()``: 3 µs instead of 12 per order. Row:
+  ``benchmarks/run.py`` "import 10,000 orders vs fetching the same pages" (≤ 1.3×).
 - ``_share_fields_sets`` / ``_ALL_FIELDS`` — writes ``__pydantic_fields_set__``: the
   models of a record that have every field set share one set object per class (40%
   of a cached record). Rows: ``benchmarks/run.py`` "peak memory, import + list
@@ -26,6 +30,7 @@ to ``model_validate``) fail first, and the row named below says what is at stake
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import NamedTuple
 
@@ -35,7 +40,7 @@ from pydantic import BaseModel
 from cdtui.models import Order, OrderRecord
 from cdtui.orders.enums import State
 from cdtui.orders.states import marketplace_attention, order_state
-from cdtui.orders.summary import OrderSummary, summarize
+from cdtui.orders.summary import SUMMARY_VERSION, OrderSummary, summarize
 
 
 def _order_json(order: Order) -> bytes:
@@ -44,8 +49,16 @@ def _order_json(order: Order) -> bytes:
 
 
 def _summary_json(summary: OrderSummary) -> bytes:
-    """The summary as stored beside its record."""
-    return orjson.dumps(summary.as_json())
+    """The summary as stored beside its record: the bytes of ``summary.as_json()``,
+    written by orjson straight from the tuple (its datetimes as ``isoformat`` writes
+    them, the state as its value; ``test_store_writes`` checks they are the same)."""
+    return orjson.dumps((SUMMARY_VERSION, *summary))
+
+
+def _digest(order_json: bytes) -> bytes:
+    """What the store compares of two copies of an order: both serialised by the same
+    model, equal documents give equal digests."""
+    return hashlib.sha256(order_json).digest()[:16]  # SHA-NI: faster than blake2b here
 
 
 def _record_json(rec: OrderRecord, order_json: bytes, summary: OrderSummary) -> bytes:
@@ -119,6 +132,8 @@ class PreparedOrder(NamedTuple):
     record_json: bytes
     #: where the order's own JSON starts in ``record_json`` (it ends before the last byte)
     order_at: int
+    #: ``_digest`` of the order's JSON (what upserts compare and the sync index keeps)
+    digest: bytes
 
     def order_json(self) -> bytes:
         return self.record_json[self.order_at : -1]
@@ -173,6 +188,7 @@ def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) 
         order.updated_at,
         b"".join((head, order_json, b"}")),
         len(head),
+        _digest(order_json),
     )
 
 

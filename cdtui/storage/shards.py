@@ -9,8 +9,8 @@ views. See ``_Shard`` for what is cached when.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard, TypeVar
 
@@ -21,8 +21,15 @@ from cdtui.errors import StoreError
 from cdtui.models import OrderRecord
 from cdtui.orders.enums import State
 from cdtui.orders.summary import OrderSummary, summarize_record, summary_from_json
-from cdtui.storage.fastmodels import PreparedOrder, _from_prepared, _share_fields_sets
+from cdtui.storage.fastmodels import (
+    PreparedOrder,
+    _digest,
+    _from_prepared,
+    _order_json,
+    _share_fields_sets,
+)
 from cdtui.storage.files import damaged_file, gc_paused
+from cdtui.storage.index import Entry, entry
 from cdtui.storage.tinyfile import _check_tables, _FileStorage, _open_db, _Table
 
 _ORDERS_TABLE = "orders"
@@ -30,10 +37,6 @@ _ORDERS_TABLE = "orders"
 #: larger one (an import) drops them, to be rebuilt from the file when next listed
 _ROWS_KEPT_BELOW = 32
 _STATES = frozenset(s.value for s in State)
-
-
-def _digest(order_json: bytes) -> bytes:
-    return hashlib.sha256(order_json).digest()[:16]  # SHA-NI: faster than blake2b here
 
 
 class _Unread(NamedTuple):
@@ -167,6 +170,47 @@ class _Shard:
     @property
     def path(self) -> Path:
         return self.storage.path
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this process has read the file (or seen that there is none)."""
+        return self.storage.version > 0
+
+    @property
+    def staged(self) -> bool:
+        """Whether changes of the current transaction wait to be written."""
+        return self._staged is not None
+
+    def staged_ids(self) -> list[str]:
+        return list(self._staged[2]) if self._staged is not None else []
+
+    def index_entries(
+        self, order_ids: Iterable[str] | None = None
+    ) -> tuple[int, dict[str, Entry]] | None:
+        """(how many orders cdtui has started on, the sync index entries of ``order_ids``
+        — of every order when ``None``) as the file holds them now; ``None`` when the
+        file was seen damaged or an order of it does not validate (no group then)."""
+        stored = self.view()[0]
+        if self.damaged:
+            return None
+        work = sum(1 for value in stored.values() if _in_work(value))
+        entries: dict[str, Entry] = {}
+        digests = self.digests
+        for oid in stored if order_ids is None else order_ids:
+            value = stored[oid]
+            if isinstance(value, PreparedOrder):
+                entries[oid] = entry(value.updated_at, value.digest)
+                continue
+            if isinstance(value, _Unread):
+                try:
+                    value = _read(self.path, value)  # checked, not kept: memory
+                except StoreError:
+                    return None
+            digest = digests.get(oid)
+            if digest is None:
+                digest = digests[oid] = _digest(_order_json(value.order))
+            entries[oid] = entry(value.order.updated_at, digest)
+        return work, entries
 
     def _load(self, path: Path, data: Any) -> None:
         self.digests = {}

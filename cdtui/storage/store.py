@@ -3,7 +3,12 @@
 ``Store`` is the API; the package's other modules are its parts (see
 ``cdtui/storage/__init__.py`` for the layout on disk and the guarantees). This module
 holds the locking (``_StoreLock``: an inter-process ``flock`` plus a thread mutex),
-the transaction that writes every changed file once at its end, and the operations.
+the transactions (written once at their end by ``writes.PendingWrites``), and the
+operations. It is longer than the package's other modules (~700 lines) because it is
+one object's API: every method shares the lock, the shard and list caches and the
+transaction, and splitting the class (into mixins) would scatter those invariants;
+what could stand alone (files, TinyDB glue, meta, pydantic shortcuts, order files,
+the sync index, the flush) already does.
 
 Records handed out by ``orders()`` and ``pending_pushes()`` are shared, cached
 snapshots — treat them as read-only and change orders with ``update_order``. List views
@@ -15,13 +20,12 @@ orders).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +47,7 @@ from cdtui.orders.summary import OrderSummary, summarize_record
 from cdtui.storage import meta
 from cdtui.storage.fastmodels import (
     PreparedOrder,
+    _digest,
     _from_prepared,
     _new_record_members,
     _order_json,
@@ -50,25 +55,24 @@ from cdtui.storage.fastmodels import (
     _record_json,
     _share_fields_sets,
 )
-from cdtui.storage.files import damaged_file, fsync_dir, gc_paused
+from cdtui.storage.files import damaged_file, gc_paused
+from cdtui.storage.index import Group, OrderIndex, entry
 from cdtui.storage.meta import MIGRATIONS, SCHEMA_VERSION
 from cdtui.storage.shards import (
     _by_integration_then_id,
-    _digest,
     _read,
     _Shard,
     _Stored,
     _Unread,
     shard_index,
 )
-from cdtui.storage.tinyfile import _FileStorage, _open_db, _Table
+from cdtui.storage.tinyfile import _FileStorage, _open_db, _Table, file_stamp
+from cdtui.storage.writes import PendingWrites
 
 #: order files per integration: ~160 orders each at 10,000 orders
 DEFAULT_SHARDS = 64
 #: seconds to wait for another process's lock before giving up
 DEFAULT_LOCK_TIMEOUT = 10.0
-#: order files fsynced at once by a write that touches several (fsync frees the GIL)
-_FSYNC_THREADS = 4
 
 
 class _StoreLock:
@@ -169,8 +173,10 @@ class Store:
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
         self._depth = 0
-        self._dirty: list[_FileStorage] = []
+        self._writes = PendingWrites()
         self._shards: dict[tuple[str, int], _Shard] = {}
+        #: the sync index of each integration (``index.py``)
+        self._indexes: dict[str, OrderIndex] = {}
         self._integrations_cache: tuple[int, dict[str, Integration]] = (-1, {})
         self._list_cache: dict[str | None, tuple[tuple[Any, ...], list[OrderRecord]]] = {}
         self._rows_cache: dict[str | None, tuple[tuple[Any, ...], list[OrderSummary]]] = {}
@@ -182,7 +188,7 @@ class Store:
             ) from None
         self._lock = _StoreLock(self.data_dir, lock_timeout)
         self._meta = _FileStorage(self.data_dir / "meta.json", meta._load_meta)
-        self._meta.on_dirty = self._mark_dirty
+        self._meta.on_dirty = self._writes.mark_dirty
         meta_db = _open_db(self._meta)
         self._meta_table: _Table = meta_db.table(meta._META_TABLE)  # type: ignore[assignment]
         self._integ_table: _Table = meta_db.table(meta._INTEGRATIONS_TABLE)  # type: ignore[assignment]
@@ -190,9 +196,6 @@ class Store:
             self._open(shards)
 
     # ------------------------------------------------------------ locking
-
-    def _mark_dirty(self, storage: _FileStorage) -> None:
-        self._dirty.append(storage)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -226,59 +229,10 @@ class Store:
                     self._lock.release()
 
     def _flush(self) -> None:
-        folders: set[Path] = set()
-        try:
-            if len(self._dirty) > 1:
-                self._flush_concurrently(folders)
-            while self._dirty:
-                self._dirty[0].flush()
-                folders.add(self._dirty.pop(0).path.parent)
-        except BaseException:
-            self._rollback()
-            raise
-        finally:
-            for folder in folders:  # make the renames durable, once per folder
-                fsync_dir(folder)
-
-    def _flush_concurrently(self, folders: set[Path]) -> None:
-        """Write several files at once: each is serialised here while the files before
-        it are written and fsynced by worker threads (fsync releases the GIL), then
-        renamed over the old one, as ``atomic_write`` does for a single file. Every
-        write is attempted; the first failure is raised once all have ended (files
-        that were replaced stay replaced, as when files are written one by one)."""
-        dirty = self._dirty
-        jobs: list[tuple[_FileStorage, dict[str, dict[str, Any]], Future[os.stat_result]]] = []
-        threads = min(_FSYNC_THREADS, len(dirty))
-        with ThreadPoolExecutor(threads) as pool:
-            for storage in dirty:
-                if len(jobs) >= 2 * threads:  # few files' bytes in memory at once
-                    wait_futures([jobs[-2 * threads][2]])
-                begun = storage.begin_flush()
-                if begun is not None:
-                    jobs.append((storage, begun[0], pool.submit(storage.write_out, begun[1])))
-        # every write has ended here (leaving the pool waits for them)
-        dirty.clear()
-        error: BaseException | None = None
-        for storage, data, future in jobs:
-            folders.add(storage.path.parent)
-            exc = future.exception()
-            if exc is None:
-                storage.flushed(data, future.result())
-                continue
-            try:
-                if isinstance(exc, OSError):
-                    storage.flush_failed(exc)
-                storage.discard()
-                raise exc
-            except BaseException as failure:  # the first one is raised below
-                error = error or failure
-        if error is not None:
-            raise error
+        self._writes.flush(self._index)
 
     def _rollback(self) -> None:
-        for storage in self._dirty:
-            storage.discard()
-        self._dirty.clear()
+        self._writes.rollback()
 
     # ------------------------------------------------------------ open, migrate
 
@@ -416,6 +370,7 @@ class Store:
             self._flush()
             for index in range(len(shards)):
                 self._shards.pop((integration_id, index), None)
+            self._indexes.pop(integration_id, None)
             shutil.rmtree(self.data_dir / "orders" / integration_id, ignore_errors=True)
             self._list_cache.clear()
             self._rows_cache.clear()
@@ -429,9 +384,31 @@ class Store:
         if shard is None:
             path = self.data_dir / "orders" / integration_id / f"{index:03d}.json"
             shard = _Shard(integration_id, path)
-            shard.storage.on_dirty = self._mark_dirty
+            shard.storage.on_dirty = functools.partial(self._shard_dirty, key, shard)
             self._shards[key] = shard
         return shard
+
+    def _shard_dirty(self, key: tuple[str, int], shard: _Shard, storage: _FileStorage) -> None:
+        self._writes.touched[key] = shard
+        self._writes.mark_dirty(storage)
+
+    def _index(self, integration_id: str) -> OrderIndex:
+        """The integration's sync index as it is on disk now (see ``index.py``)."""
+        index = self._indexes.get(integration_id)
+        if index is None:
+            index = OrderIndex(self.data_dir / "orders" / integration_id)
+            self._indexes[integration_id] = index
+        index.refresh()
+        return index
+
+    def _vouched(self, index: OrderIndex, integration_id: str, number: int) -> Group | None:
+        """The index group of an order file if it vouches for the file as it is on disk
+        now (never for a file with changes of this transaction not written yet)."""
+        shard = self._shards.get((integration_id, number))
+        if shard is not None and shard.staged:
+            return None
+        path = self.data_dir / "orders" / integration_id / f"{number:03d}.json"
+        return index.group(number, file_stamp(path))
 
     def _integration_ids(self, integration_id: str | None) -> list[str]:
         """The one integration asked for (``NotFoundLocally`` if unknown), else all."""
@@ -442,11 +419,21 @@ class Store:
 
     @_synchronized
     def damaged(self, integration_id: str | None = None) -> list[str]:
-        """What is plainly wrong with the records the last read of each file found (a
-        sync reports it: a damaged record is never silently skipped)."""
+        """What is plainly wrong with the records of each file (a sync reports it: a
+        damaged record is never silently skipped).
+
+        A file the sync index vouches for is not read: its group was made when every
+        record of it validated, and the file has not changed since (same stamp). Every
+        other file — changed since the index was written, by a crash, an older cdtui or
+        a hand edit, or holding a damaged record (which never gets a group) — is read
+        (again) and checked. So a cron sync that finds nothing new reads no order file,
+        and a damaged record is still reported by every sync until it is repaired."""
         found = []
         for iid in self._integration_ids(integration_id):
-            for shard in self._integration_shards(iid):
+            index = self._index(iid)
+            for number, shard in enumerate(self._integration_shards(iid)):
+                if self._vouched(index, iid, number) is not None:
+                    continue
                 shard.view()  # read (or re-read) the file
                 found.extend(
                     f"The store file {shard.path} holds a damaged order {oid} ({why}); it is "
@@ -512,35 +499,46 @@ class Store:
         count: int,
         result: UpsertResult,
     ) -> None:
-        """A new order is staged as prepared; a known one is compared by digest and,
-        if its document changed, read back into a model and merged into its record."""
+        """An order the sync index vouches for (same updatedAt and hash, file unchanged
+        since) is unchanged without its file being read. Otherwise a new order is staged
+        as prepared; a known one is compared by digest and, if its document changed,
+        read back into a model and merged into its record."""
+        index = self._index(integration_id)
+        groups: dict[int, Group | None] = {}
         views: dict[int, tuple[_Shard, dict[str, _Stored], dict[str, bytes]]] = {}
         staged: dict[int, dict[str, tuple[bytes, _Stored, bytes | None]]] = {}
         changed = result.changed_ids
         for order_id, new in batch.items():
-            index = shard_index(order_id, count)
-            view = views.get(index)
+            number = shard_index(order_id, count)
+            view = views.get(number)
             if view is None:
-                shard = self._shard(integration_id, index)
-                view = views[index] = (shard, *shard.view())
+                if number not in groups:
+                    groups[number] = self._vouched(index, integration_id, number)
+                group = groups[number]
+                known_entry = group["orders"].get(order_id) if group is not None else None
+                if known_entry is not None and known_entry == entry(new.updated_at, new.digest):
+                    result.unchanged += 1
+                    continue
+                shard = self._shard(integration_id, number)
+                view = views[number] = (shard, *shard.view())
+                self._writes.touched[(integration_id, number)] = shard
             stored, digests = view[1], view[2]
             old = stored.get(order_id)
-            entry: tuple[bytes, _Stored, bytes | None]
+            staging: tuple[bytes, _Stored, bytes | None]
+            digest = new.digest
             if old is None:
-                # no digest yet: computed when a later batch brings the order again
-                entry = (new.record_json, new, None)
+                staging = (new.record_json, new, digest)
                 result.imported += 1
             else:
                 order_json = new.order_json()
-                digest = _digest(order_json)
                 known = digests.get(order_id)
                 if isinstance(old, _Unread):
                     old = stored[order_id] = _read(view[0].path, old)
                 if known is None:  # first comparison since the file was read
-                    known = digests[order_id] = _digest(
-                        old.order_json()
+                    known = digests[order_id] = (
+                        old.digest
                         if isinstance(old, PreparedOrder)
-                        else _order_json(old.order)
+                        else _digest(_order_json(old.order))
                     )
                 if known == digest:
                     result.unchanged += 1
@@ -550,15 +548,24 @@ class Store:
                 rec = old.model_copy(update={"order": Order.model_validate_json(order_json)})
                 rec.state, rec.attention = derive_state(rec)
                 _share_fields_sets(rec)
-                entry = (_record_json(rec, order_json, summarize_record(rec)), rec, digest)
+                staging = (_record_json(rec, order_json, summarize_record(rec)), rec, digest)
                 result.updated += 1
-            entries = staged.get(index)
+            entries = staged.get(number)
             if entries is None:
-                entries = staged[index] = {}
-            entries[order_id] = entry
+                entries = staged[number] = {}
+            entries[order_id] = staging
             changed.append(order_id)
-        for index, entries in staged.items():
-            views[index][0].put(entries)
+        for number, entries in staged.items():
+            views[number][0].put(entries)
+        # files without a group (a lost or stale index): made again at the end of this
+        # transaction, so that the next sync reads none of them
+        for number in range(count):
+            if number in views:
+                continue
+            if number not in groups:
+                groups[number] = self._vouched(index, integration_id, number)
+            if groups[number] is None:
+                self._writes.touched[(integration_id, number)] = self._shard(integration_id, number)
 
     @_synchronized
     def find_order(self, order_id: str) -> OrderRecord | None:
@@ -654,12 +661,19 @@ class Store:
         by integration then order id (shared snapshots: do not mutate).
 
         What a sync resumes. Orders imported and untouched since are skipped without
-        being read into records, so this stays cheap right after a large import.
+        being read into records, so this stays cheap right after a large import; a file
+        whose sync index group vouches that none of its orders is in work is not read.
         """
         ids = self._integration_ids(integration_id)
         found: list[OrderRecord] = []
         for iid in ids:
-            part = [r for shard in self._integration_shards(iid) for r in shard.in_work()]
+            index = self._index(iid)
+            part = [
+                r
+                for number, shard in enumerate(self._integration_shards(iid))
+                if (group := self._vouched(index, iid, number)) is None or group["work"]
+                for r in shard.in_work()
+            ]
             part.sort(key=lambda r: r.order_id)
             found.extend(part)
         return found

@@ -254,3 +254,14 @@ def _check_tables(path: Path, data: Any, allowed: set[str]) -> None:
         for key, doc in table.items():
             if not isinstance(doc, dict):
                 raise damaged_file(path, f"entry {key!r} of {name!r} is not a JSON object")
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """The identity of a file as it is now; ``None`` when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise read_failed(path, exc) from None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

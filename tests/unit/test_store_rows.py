@@ -15,8 +15,14 @@ import pytest
 from cdtui import cli
 from cdtui.errors import StoreError
 from cdtui.models import LabelInfo, Order, OrderRecord, TrackingPush
+from cdtui.orders import summary as summary_mod
 from cdtui.orders.enums import State
-from cdtui.orders.summary import SUMMARY_VERSION, OrderSummary, summarize_record
+from cdtui.orders.summary import (
+    SUMMARY_VERSION,
+    OrderSummary,
+    summarize_record,
+    summary_from_json,
+)
 from cdtui.storage import meta, shards
 from cdtui.storage.store import DEFAULT_SHARDS, Store, shard_index
 
@@ -225,6 +231,11 @@ def test_invalid_record_stops_rows_then_writes(store: Store, tmp_path: Path) -> 
 # ---------------------------------------------------------------- stored summaries
 
 
+def at(name: str) -> int:
+    """The position of a field in a stored summary (after its version)."""
+    return 1 + OrderSummary._fields.index(name)
+
+
 def stored_docs(store: Store) -> dict[str, dict[str, Any]]:
     docs: dict[str, dict[str, Any]] = {}
     for path in (store.data_dir / "orders").glob("*/[0-9]*.json"):
@@ -241,24 +252,27 @@ def test_every_write_stores_the_summary_beside_the_record(store: Store) -> None:
     docs = stored_docs(store)
     assert set(docs) == set(records)
     for oid, doc in docs.items():
-        assert doc["summary"]["version"] == SUMMARY_VERSION
+        assert doc["summary"][0] == SUMMARY_VERSION
         assert list(doc)[-2:] == ["summary", "order"]
         assert doc["summary"] == summarize_record(records[oid]).as_json(), oid
-    assert docs["A"]["summary"]["labelled"] and docs["B"]["summary"]["state"] == "not_shippable"
+    assert docs["A"]["summary"][at("labelled")] is True
+    assert docs["B"]["summary"][at("state")] == "not_shippable"
 
 
 @pytest.mark.parametrize(
     "damage",
     [
         lambda s: s.pop("summary"),
-        lambda s: s["summary"].update(version=SUMMARY_VERSION + 1),
-        lambda s: s["summary"].update(version=None),
-        lambda s: s["summary"].update(item_quantity="4"),
-        lambda s: s["summary"].update(state="weird"),
-        lambda s: s["summary"].pop("customer"),
-        lambda s: s["summary"].update(extra=1),
-        lambda s: s.update(summary=[]),
-        lambda s: s["summary"].update(order_id="A"),
+        lambda s: s["summary"].__setitem__(0, SUMMARY_VERSION - 1),  # an older version
+        lambda s: s["summary"].__setitem__(0, None),
+        lambda s: s["summary"].__setitem__(at("item_quantity"), "4"),
+        lambda s: s["summary"].__setitem__(at("labelled"), 1),
+        lambda s: s["summary"].__setitem__(at("state"), "weird"),
+        lambda s: s["summary"].__setitem__(at("ship_by"), "tomorrow"),
+        lambda s: s["summary"].pop(),
+        lambda s: s["summary"].append(1),
+        lambda s: s.update(summary={"version": SUMMARY_VERSION}),  # an object
+        lambda s: s["summary"].__setitem__(at("order_id"), "A"),
     ],
 )
 def test_a_missing_or_unreadable_summary_is_rebuilt_from_its_record(
@@ -352,6 +366,19 @@ def row_common(row: OrderSummary) -> dict[str, Any]:
         else None,
         "delivery_mode": row.delivery_mode,
     }
+
+
+def test_summarize_builds_the_fields_in_their_order() -> None:
+    assert OrderSummary._fields == summary_mod.BUILT_FIELDS
+    summary = summarize_record(
+        OrderRecord(order_id="A", integration_id="1", seller_id="98979", order=ORDERS[0])
+    )
+    assert summary_from_json(summary.as_json()) == summary
+    assert (summary.reference, summary.customer, summary.item_title) == (
+        "REF-A",
+        "Camille Durand",
+        "Product 1",
+    )
 
 
 def test_the_cli_and_the_inbox_show_the_same_order(store: Store) -> None:
