@@ -2,8 +2,7 @@
 
 One aggregator token (client credentials) serves every seller that delegated to it;
 each call names its seller with the ``SellerId`` header. Shapes that the public
-documentation leaves **unconfirmed** are read in the ``# --- tolerant parsing`` section
-below and nowhere else.
+documentation leaves **unconfirmed** are read in ``octopia_shapes.py`` and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,13 +12,11 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from cdtui.errors import (
     BadCredentials,
@@ -44,6 +41,19 @@ from cdtui.http import (
     request,
 )
 from cdtui.models import Carrier, Order, SellerProfile, Subscription, iso
+from cdtui.octopia_shapes import (
+    BIG_ANSWER_BYTES,
+    FIELD_MAX,
+    ID_MAX,
+    OrderPage,
+    cap_strings,
+    parse_count,
+    parse_list,
+    parse_order,
+    parse_page,
+    parse_profile,
+    safe_tracking_url,
+)
 from cdtui.orders.enums import OrderStatus
 from cdtui.text import add_secrets
 
@@ -75,165 +85,6 @@ class ShippedElsewhere(Rejected):
         self.parcel_number = parcel_number
         #: the parcel numbers the marketplace shows instead (may be empty)
         self.marketplace_parcels = sorted(marketplace_parcels)
-
-
-@dataclass
-class OrderPage:
-    orders: list[Order]
-    #: (orderId if readable, reason) for each item that was skipped
-    invalid: list[tuple[str | None, str]] = field(default_factory=list)
-    #: items on the page, valid or not (for the short-page stop)
-    raw_count: int = 0
-
-
-# ---------------------------------------------------------------- tolerant parsing
-# Everything the API documentation marks as unconfirmed is read here.
-
-
-def _items(body: Any, what: str) -> list[Any]:
-    """A bare JSON array, or an object carrying it under ``items`` (both are seen)."""
-    if isinstance(body, list):
-        return body
-    if isinstance(body, dict):
-        items = body.get("items")
-        if isinstance(items, list):
-            return items
-        if "items" in body and items is None:
-            return []
-    raise BadResponse(f"Octopia sent {what} in an unexpected shape", api=API)
-
-
-def _parse_profile(body: Any) -> SellerProfile:
-    # GET /sellers: an object; a one-element list or an {"items": [...]} is accepted too
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    elif isinstance(body, dict) and isinstance(body.get("items"), list) and body["items"]:
-        body = body["items"][0]
-    try:
-        return SellerProfile.model_validate(body)
-    except ValidationError:
-        raise BadResponse("Octopia sent a seller profile without a seller id", api=API) from None
-
-
-def _parse_list(body: Any, model: type[Any], what: str) -> list[Any]:
-    out = []
-    for item in _items(body, what):
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as exc:
-            log.warning("skipping an unreadable %s entry: %s", what, _short(exc))
-    return out
-
-
-def _parse_count(body: Any) -> int:
-    # GET /orders/count: a bare integer; {"count": n} / {"total": n} tolerated
-    if isinstance(body, dict):
-        body = body.get("count", body.get("total", body.get("value")))
-    if isinstance(body, bool) or not isinstance(body, int | str):
-        raise BadResponse("Octopia sent an order count that is not a number", api=API)
-    try:
-        count = int(body)
-    except ValueError:
-        raise BadResponse("Octopia sent an order count that is not a number", api=API) from None
-    if count < 0:
-        raise BadResponse("Octopia sent a negative order count", api=API)
-    return count
-
-
-def _parse_page(body: Any) -> OrderPage:
-    """A page of ``GET /orders``: page-level problems raise, item-level ones are listed."""
-    if isinstance(body, dict):
-        if "items" not in body:
-            raise BadResponse("Octopia sent a page of orders without items", api=API)
-        items = body["items"]
-        if items is None:
-            items = []
-    elif isinstance(body, list):
-        items = body
-    else:
-        items = None
-    if not isinstance(items, list):
-        raise BadResponse("Octopia sent a page of orders in an unexpected shape", api=API)
-    page = OrderPage(orders=[], invalid=[], raw_count=len(items))
-    for item in items:
-        if not isinstance(item, dict):
-            page.invalid.append((None, "not a JSON object"))
-            continue
-        raw_id = item.get("orderId", item.get("order_id"))
-        order_id = str(raw_id) if isinstance(raw_id, str | int) and raw_id != "" else None
-        if order_id is None:
-            page.invalid.append((None, "no orderId"))
-            continue
-        if len(order_id) > ID_MAX:
-            page.invalid.append((order_id[:ID_MAX] + "…", f"orderId longer than {ID_MAX}"))
-            continue
-        try:
-            page.orders.append(Order.model_validate(item))
-        except ValidationError as exc:
-            page.invalid.append((order_id, _short(exc)))
-    return page
-
-
-#: an answer larger than this is checked field by field (a page of 100 orders is ~0.3 MB)
-BIG_ANSWER_BYTES = 1_000_000
-#: characters kept of one string field of an order (titles, names, address lines)
-FIELD_MAX = 2_000
-#: an order id longer than this is refused (an id is never cut: it must stay exact)
-ID_MAX = 128
-
-
-def cap_strings(doc: dict[str, Any] | list[Any], path: str = "") -> list[str]:
-    """Cut, in place, every string longer than ``FIELD_MAX`` (the order keeps a copy
-    of what fits and says which fields were cut): a 10 MB field from the API must not
-    be stored whole and rewritten with its order file on every change. Returns the
-    paths of the cut fields."""
-    cut: list[str] = []
-    entries = doc.items() if isinstance(doc, dict) else enumerate(doc)
-    for key, value in list(entries):
-        where = f"{path}.{key}" if path else str(key)
-        if isinstance(value, str) and len(value) > FIELD_MAX:
-            doc[key] = value[:FIELD_MAX]  # type: ignore[index]
-            cut.append(where)
-        elif isinstance(value, dict | list):
-            cut.extend(cap_strings(value, where))
-    return cut
-
-
-def _parse_order(body: Any, order_id: str) -> Order:
-    try:
-        return Order.model_validate(body)
-    except ValidationError as exc:
-        raise BadResponse(
-            f"Octopia sent order {order_id} in an unreadable shape", api=API, detail=_short(exc)
-        ) from None
-
-
-def _tracking_url(value: str | None) -> str | None:
-    """The tracking URL if it is an absolute http(s) address, else None."""
-    if not isinstance(value, str):
-        return None
-    url = value.strip()
-    if not url or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def _short(exc: ValidationError) -> str:
-    """A one-line summary of a validation error (field paths and reasons, no values)."""
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "document"
-        parts.append(f"{where}: {err['msg']}")
-    more = exc.error_count() - 3
-    if more > 0:
-        parts.append(f"+{more} more")
-    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- client
@@ -315,7 +166,7 @@ class _Pager:
     async def _fetch(self, index: int) -> OrderPage:
         params = {**self._filters, "pageSize": str(self._page_size), "pageIndex": str(index)}
         body = await self._client._get_orders_json(self._seller_id, "/orders", params=params)
-        return _parse_page(body)
+        return parse_page(body)
 
     def _ask(self, index: int) -> None:
         self._tasks[index] = asyncio.create_task(self._fetch(index))
@@ -553,14 +404,14 @@ class OctopiaClient:
         return body
 
     async def seller(self, seller_id: str) -> SellerProfile:
-        return _parse_profile(await self._get_json(seller_id, "/sellers"))
+        return parse_profile(await self._get_json(seller_id, "/sellers"))
 
     async def subscriptions(self, seller_id: str) -> list[Subscription]:
         body = await self._get_json(seller_id, "/sellers/subscriptions")
-        return _parse_list(body, Subscription, "subscriptions")
+        return parse_list(body, Subscription, "subscriptions")
 
     async def carriers(self, seller_id: str) -> list[Carrier]:
-        return _parse_list(await self._get_json(seller_id, "/carriers"), Carrier, "carriers")
+        return parse_list(await self._get_json(seller_id, "/carriers"), Carrier, "carriers")
 
     async def order(self, seller_id: str, order_id: str) -> Order:
         if not order_id:
@@ -574,7 +425,7 @@ class OctopiaClient:
                 status=404,
                 detail=exc.detail,
             ) from None
-        return _parse_order(body, order_id)
+        return parse_order(body, order_id)
 
     async def count_orders(
         self,
@@ -598,7 +449,7 @@ class OctopiaClient:
         return await self._count(seller_id, params)
 
     async def _count(self, seller_id: str, filters: dict[str, str]) -> int:
-        return _parse_count(await self._get_json(seller_id, "/orders/count", params=filters))
+        return parse_count(await self._get_json(seller_id, "/orders/count", params=filters))
 
     async def order_pages(
         self,
@@ -718,7 +569,7 @@ class OctopiaClient:
             raise UsageError("A carrier name is required to send tracking")
         if not line_ids:
             raise UsageError("At least one order line is required to send tracking")
-        url = _tracking_url(tracking_url)
+        url = safe_tracking_url(tracking_url)
         if url is None and require_tracking_url:
             what = "an http(s) tracking URL" if tracking_url and tracking_url.strip() else "none"
             raise UsageError(

@@ -2,24 +2,21 @@
 
 Writes (every non-GET request) are paced on the client side under Sendcloud's published
 limits, so that bulk label runs never draw a 429. Shapes the documentation leaves
-**unconfirmed** are read in the ``# --- tolerant parsing`` section only.
+**unconfirmed** are read in ``sendcloud_shapes.py`` only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import time
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from cdtui.errors import (
     AnnouncementFailed,
@@ -45,301 +42,31 @@ from cdtui.http import (
 from cdtui.models import (
     CancelResult,
     Shipment,
-    ShippingOption,
     ShippingOptionList,
     TrackingEvent,
 )
 from cdtui.pacing import SharedWindowLimiter
+from cdtui.sendcloud_shapes import (
+    FAILED,
+    announce_failed,
+    conflict_shipment,
+    data_of,
+    events_of,
+    failure_detail,
+    options_of,
+    parse_shipment,
+    shipment_list,
+)
 
 API = "Sendcloud"
 log = logging.getLogger("cdtui.sendcloud")
 
-FAILED = "ANNOUNCEMENT_FAILED"
 LABEL_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl"}
 PAPER_SIZES = ("A4", "A5", "A6")
 #: parcel documents cdtui downloads (``GET /parcels/{id}/documents/{document_type}``)
 DOCUMENT_TYPES = {"label": "label", "customs-declaration": "customs declaration"}
-#: ``documents[].document_type`` of a customs form, and the values the deprecated
-#: ``documents[].type`` uses for one
-CUSTOMS_TYPES = frozenset(
-    {"customs-declaration", "cn23", "cp71", "commercial-invoice", "cn23-default"}
-)
 #: parcel statuses read back after a 409 on cancel
 CANCELLED_STATUSES = frozenset({"CANCELLED", "CANCELED"})
-
-
-# ---------------------------------------------------------------- tolerant parsing
-# Everything the API documentation marks as unconfirmed is read here.
-
-
-def _dig(obj: Any, *keys: str | int) -> Any:
-    for key in keys:
-        if isinstance(key, int):
-            if not isinstance(obj, list) or len(obj) <= key:
-                return None
-        elif not isinstance(obj, dict):
-            return None
-        obj = obj[key] if isinstance(key, int) else obj.get(key)
-    return obj
-
-
-def _data(body: Any) -> Any:
-    """The ``data`` member of a JSON:API answer (some answers have no envelope)."""
-    return body.get("data") if isinstance(body, dict) and "data" in body else body
-
-
-def _price(option: dict[str, Any]) -> tuple[Decimal | None, str | None]:
-    """The quote of a shipping option.
-
-    The spec gives ``quotes[0].price.total`` = ``{"value": "7.90", "currency": "EUR"}``
-    (only when the request asked for ``calculate_quotes``); a few other plausible places
-    are tried so that a variant shape still prices the option.
-    """
-    for path in (
-        ("quotes", 0, "price", "total"),
-        ("quotes", 0, "price"),
-        ("quotes", 0, "total"),
-        ("price", "total"),
-        ("price",),
-    ):
-        node = _dig(option, *path)
-        if isinstance(node, dict) and "value" in node:
-            amount = _decimal(node["value"])
-            if amount is None:
-                return None, None
-            currency = node.get("currency")
-            return amount, currency if isinstance(currency, str) and currency else None
-    return None, None
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-#: weight units Sendcloud uses (``kg``, ``g``, ``lbs``), as kilograms
-_KG_PER_UNIT = {
-    "kg": Decimal(1),
-    "g": Decimal("0.001"),
-    "lbs": Decimal("0.45359237"),
-    "lb": Decimal("0.45359237"),
-    "oz": Decimal("0.028349523125"),
-}
-
-
-def _weight_kg(node: Any) -> Decimal | None:
-    """``{"value": "500", "unit": "g"}`` as kilograms (a bare number is kg)."""
-    unit = "kg"
-    if isinstance(node, dict):
-        unit = str(node.get("unit") or "kg").strip().lower()
-        node = node.get("value")
-    value = _decimal(node)
-    factor = _KG_PER_UNIT.get(unit)
-    if value is None or factor is None or value < 0:
-        return None
-    return value * factor
-
-
-def _flag(value: Any) -> bool:
-    """A boolean functionality (``true``/``false``; anything else is false)."""
-    return value is True
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _option(item: Any) -> ShippingOption | None:
-    if not isinstance(item, dict) or not item.get("code") or not isinstance(item["code"], str):
-        return None
-    price, currency = _price(item)
-    carrier = item.get("carrier") if isinstance(item.get("carrier"), dict) else {}
-    functions = item.get("functionalities")
-    functions = functions if isinstance(functions, dict) else {}
-    requirements = item.get("requirements")
-    requirements = requirements if isinstance(requirements, dict) else {}
-    needs_point = requirements.get("is_service_point_required")
-    if not isinstance(needs_point, bool):
-        # older answers say it in the functionalities only
-        needs_point = functions.get("service_point_input") == "required"
-    weight = item.get("weight") if isinstance(item.get("weight"), dict) else {}
-    try:
-        return ShippingOption(
-            code=item["code"],
-            name=str(item.get("name") or item["code"]),
-            carrier_code=_text(carrier.get("code")),
-            carrier_name=_text(carrier.get("name")),
-            price=price,
-            currency=currency,
-            service_point_required=needs_point,
-            last_mile=_text(functions.get("last_mile")),
-            signature=_flag(functions.get("signature")),
-            delivery_deadline=_text(functions.get("delivery_deadline")),
-            min_weight_kg=_weight_kg(weight.get("min")),
-            max_weight_kg=_weight_kg(weight.get("max")),
-        )
-    except ValidationError:
-        return None
-
-
-def _options(body: Any) -> ShippingOptionList:
-    """``{"data": [...], "message": ...}``: ``data`` empty or null is no option."""
-    message = body.get("message") if isinstance(body, dict) else None
-    message = message.strip() or None if isinstance(message, str) else None
-    data = _data(body)
-    if data is None:
-        return ShippingOptionList([], message)
-    if not isinstance(data, list):
-        raise BadResponse("Sendcloud sent shipping options in an unexpected shape", api=API)
-    options = []
-    for item in data:
-        option = _option(item)
-        if option is None:
-            code = item.get("code") if isinstance(item, dict) else None
-            log.warning("skipping an unreadable shipping option %s", code or "(no code)")
-            continue
-        options.append(option)
-    options.sort(key=lambda o: (o.price is None, o.price or 0, o.name))
-    return ShippingOptionList(options, message)
-
-
-def _document_kind(doc: dict[str, Any]) -> str | None:
-    """``label`` or ``customs-declaration`` (or another type), from ``document_type``,
-    else from the deprecated ``type`` (``cn23``, ``cp71``... are customs forms)."""
-    kind = doc.get("document_type")
-    if not isinstance(kind, str) or not kind:
-        kind = doc.get("type")
-    if not isinstance(kind, str) or not kind:
-        return None
-    kind = kind.strip().lower()
-    return "customs-declaration" if kind in CUSTOMS_TYPES else kind
-
-
-def _document_links(parcel: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The parcel's label and customs declaration links (the first of each)."""
-    label_url = customs_url = None
-    documents = parcel.get("documents")
-    for doc in documents if isinstance(documents, list) else []:
-        if not isinstance(doc, dict):
-            continue
-        link = _str_or_none(doc.get("link"))
-        kind = _document_kind(doc)
-        if kind == "label" and label_url is None:
-            label_url = link
-        elif kind == "customs-declaration" and customs_url is None:
-            customs_url = link
-    return label_url, customs_url
-
-
-def _label_file(data: dict[str, Any], parcel: dict[str, Any]) -> bytes | None:
-    """``parcels[0].label_file`` (base64); the shipment-level ``label_file`` of older
-    answers only when the parcel has none."""
-    for raw in (parcel.get("label_file"), data.get("label_file")):
-        if isinstance(raw, str) and raw:
-            try:
-                return base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                log.warning("shipment %s carries an undecodable label_file", data.get("id"))
-    return None
-
-
-def _parse_shipment(data: Any) -> Shipment:
-    """One shipment (one parcel) from a v3 shipment document."""
-    if not isinstance(data, dict) or data.get("id") in (None, ""):
-        raise BadResponse("Sendcloud sent a shipment without an id", api=API)
-    carrier = data.get("carrier") if isinstance(data.get("carrier"), dict) else {}
-    parcel = _dig(data, "parcels", 0) or {}
-    if not isinstance(parcel, dict):
-        parcel = {}
-    status = parcel.get("status")
-    status_code = status.get("code") if isinstance(status, dict) else status
-    label_url, customs_url = _document_links(parcel)
-    try:
-        return Shipment(
-            shipment_id=str(data["id"]),
-            order_number=_str_or_none(data.get("order_number")),
-            external_reference_id=_str_or_none(data.get("external_reference_id")),
-            carrier_code=_str_or_none(carrier.get("code")),
-            carrier_name=_str_or_none(carrier.get("name")),
-            parcel_id=_str_or_none(parcel.get("id")),
-            parcel_status=_str_or_none(status_code),
-            tracking_number=_str_or_none(parcel.get("tracking_number")),
-            tracking_url=_str_or_none(parcel.get("tracking_url")),
-            label_url=label_url,
-            label_file=_label_file(data, parcel),
-            customs_url=customs_url,
-            announced_at=parcel.get("announced_at") or data.get("announced_at"),
-        )
-    except ValidationError:
-        raise BadResponse(
-            f"Sendcloud sent shipment {data['id']} in an unreadable shape", api=API
-        ) from None
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def _failure_detail(data: Any) -> str:
-    """The carrier's message for an announcement failure."""
-    texts: list[str] = []
-    for source in (_dig(data, "errors"), _dig(data, "parcels", 0, "errors")):
-        for err in source if isinstance(source, list) else []:
-            if isinstance(err, dict) and (err.get("detail") or err.get("code")):
-                texts.append(str(err.get("detail") or err.get("code")))
-    message = _dig(data, "parcels", 0, "status", "message")
-    if not texts and isinstance(message, str) and message:
-        texts.append(message)
-    return "; ".join(texts) or "the carrier gave no reason"
-
-
-def _announce_failed(data: Any, shipment: Shipment) -> bool:
-    """A 201 is not always a label: check the parcel status and the errors."""
-    if shipment.parcel_status == FAILED:
-        return True
-    errors = _dig(data, "errors")
-    return bool(errors) and not shipment.tracking_number
-
-
-def _conflict_shipment(body: Any) -> Any:
-    """A 409 on a repeated external_reference_id may carry the existing shipment (as
-    ``data``) or only ``errors``: returns the shipment document or None."""
-    data = _data(body)
-    if isinstance(data, dict) and data.get("id") not in (None, ""):
-        return data
-    return None
-
-
-def _shipment_list(body: Any) -> list[Any]:
-    data = _data(body)
-    if isinstance(data, dict):
-        return [data]
-    if isinstance(data, list):
-        return data
-    raise BadResponse("Sendcloud sent a list of shipments in an unexpected shape", api=API)
-
-
-def _events(body: Any) -> list[TrackingEvent]:
-    data = _data(body)
-    raw = data.get("events") if isinstance(data, dict) else None
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise BadResponse("Sendcloud sent tracking events in an unexpected shape", api=API)
-    events = []
-    for item in raw:
-        try:
-            events.append(TrackingEvent.model_validate(item))
-        except ValidationError:
-            log.warning("skipping an unreadable tracking event")
-    return sorted(events, key=lambda e: e.event_at)
 
 
 # ---------------------------------------------------------------- client
@@ -462,7 +189,7 @@ class SendcloudClient:
         # a query, though a POST: safe to retry
         resp = await self._call("POST", "/shipping-options", retry=True, json=payload)
         raise_for_api(resp, API)
-        return _options(json_of(resp, API))
+        return options_of(json_of(resp, API))
 
     async def announce(self, payload: dict[str, Any]) -> Shipment:
         """Buy the label. Safe to call again with the same ``external_reference_id``.
@@ -481,16 +208,16 @@ class SendcloudClient:
             return self._checked(_not_cancelled(found, reference), None)
         if resp.status_code == 409:
             body = _safe_json(resp)
-            existing = _conflict_shipment(body)
+            existing = conflict_shipment(body)
             if existing is not None:
-                shipment = _not_cancelled(_parse_shipment(existing), reference)
+                shipment = _not_cancelled(parse_shipment(existing), reference)
                 return self._checked(shipment, existing)
             found_list = await self.find_shipments(external_reference_id=reference)
             if found_list:
                 return self._checked(_not_cancelled(found_list[0], reference), None)
         raise_for_api(resp, API)
-        data = _data(json_of(resp, API))
-        return self._checked(_parse_shipment(data), data)
+        data = data_of(json_of(resp, API))
+        return self._checked(parse_shipment(data), data)
 
     async def _lookup_after_failure(self, reference: str, exc: TimedOut | Unavailable) -> Shipment:
         try:
@@ -506,9 +233,9 @@ class SendcloudClient:
     def _checked(shipment: Shipment, data: Any) -> Shipment:
         failed = shipment.parcel_status == FAILED
         if data is not None:
-            failed = _announce_failed(data, shipment)
+            failed = announce_failed(data, shipment)
         if failed:
-            detail = _failure_detail(data) if data is not None else "announcement failed"
+            detail = failure_detail(data) if data is not None else "announcement failed"
             err = AnnouncementFailed(
                 f"The carrier refused the label: {detail}", api=API, status=201, detail=detail
             )
@@ -530,7 +257,7 @@ class SendcloudClient:
         if resp.status_code == 404:
             return []
         raise_for_api(resp, API)
-        found = [_parse_shipment(item) for item in _shipment_list(json_of(resp, API))]
+        found = [parse_shipment(item) for item in shipment_list(json_of(resp, API))]
         # a server that ignores the filter must not hand us someone else's shipment
         if external_reference_id:
             found = [s for s in found if s.external_reference_id in (None, external_reference_id)]
@@ -546,7 +273,7 @@ class SendcloudClient:
                 detail=api_detail(resp),
             )
         raise_for_api(resp, API)
-        return _parse_shipment(_data(json_of(resp, API)))
+        return parse_shipment(data_of(json_of(resp, API)))
 
     async def parcel_document(
         self,
@@ -630,7 +357,7 @@ class SendcloudClient:
         if resp.status_code == 409:
             return await self._cancel_conflict(shipment_id, api_detail(resp))
         raise_for_api(resp, API)
-        data = _data(_safe_json(resp))
+        data = data_of(_safe_json(resp))
         message = data.get("message") if isinstance(data, dict) else None
         if resp.status_code == 202:
             return CancelResult(status="queued", message=str(message or "Cancellation queued"))
@@ -671,7 +398,7 @@ class SendcloudClient:
                 status=404,
             )
         raise_for_api(resp, API)
-        return _events(json_of(resp, API))
+        return events_of(json_of(resp, API))
 
 
 class ReferenceUsed(Conflict):
