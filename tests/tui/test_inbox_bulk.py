@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import wait_for
+from tui_helpers import inbox_loaded, wait_for
 
 from cdtui.models import State
 from cdtui.sandbox import data
@@ -23,17 +23,6 @@ from cdtui.tui.widgets.order_table import OrderTable
 
 def inbox(app: CdtuiApp) -> InboxScreen:
     return next(s for s in app.screen_stack if isinstance(s, InboxScreen))
-
-
-def loaded(app: CdtuiApp) -> bool:
-    """the inbox shows the orders read after the last sync"""
-    screen = app.screen
-    return (
-        isinstance(screen, InboxScreen)
-        and not app.syncing
-        and screen._loaded_generation == screen._generation
-        and bool(screen._all)
-    )
 
 
 def panel_text(app: CdtuiApp) -> str:
@@ -90,7 +79,7 @@ async def test_bulk_question_says_options_prices_and_what_cannot_be_labelled(
     plain, gb = chosen_orders(synced_home)
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         screen = inbox(app)
         table = screen.query_one(OrderTable)
         await select(pilot, [*plain, gb])
@@ -132,7 +121,7 @@ async def test_escape_stops_the_bulk_question(synced_home: Path) -> None:
     plain, _ = chosen_orders(synced_home)
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         await select(pilot, plain)
         gate = Gate(app)
         await pilot.press("L")
@@ -149,7 +138,7 @@ async def test_no_question_when_nothing_can_be_labelled(synced_home: Path) -> No
     _, gb = chosen_orders(synced_home)
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         await select(pilot, [gb])
         await pilot.press("L")
         await wait_for(pilot, lambda: "can be labelled" in panel_text(app))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_helpers import screen_text, wait_for
+from tui_helpers import inbox_loaded, screen_text, wait_for
 
 from cdtui.models import State
 from cdtui.sandbox import data
@@ -20,17 +20,6 @@ def inbox(app: CdtuiApp) -> InboxScreen:
     return screen
 
 
-def loaded(app: CdtuiApp) -> bool:
-    """the inbox shows the orders read after the last sync"""
-    screen = app.screen
-    return (
-        isinstance(screen, InboxScreen)
-        and not app.syncing
-        and screen._loaded_generation == screen._generation
-        and bool(screen._all)
-    )
-
-
 def lines(app: CdtuiApp) -> list[str]:
     return screen_text(app).splitlines()
 
@@ -38,7 +27,7 @@ def lines(app: CdtuiApp) -> list[str]:
 async def test_head_keeps_the_filters_and_drops_counts_at_80_columns(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         screen = inbox(app)
         head = lines(app)[0]
         assert head.strip().startswith("To ship (") and "late" in head and "…" not in head
@@ -54,7 +43,7 @@ async def test_head_keeps_the_filters_and_drops_counts_at_80_columns(synced_home
     # wider, every count is there
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(140, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         while inbox(app).channel != data.CDISCOUNT:
             await pilot.press("C")
         await pilot.pause()
@@ -73,7 +62,7 @@ async def test_head_keeps_the_filters_and_drops_counts_at_80_columns(synced_home
 async def test_footer_keeps_quit_and_help_and_nothing_strays(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
 
         async def footer_ok(*keys: str) -> None:
             """the footer shows these keys, q and ?, and ends with the palette hint"""
@@ -93,7 +82,7 @@ async def test_the_table_reaches_the_status_line(synced_home: Path) -> None:
     """No horizontal scrollbar (a stray "▏" on a lost line) under the table."""
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         await pilot.press("0")
         await pilot.pause()
         table = inbox(app).query_one(OrderTable)
@@ -113,7 +102,7 @@ async def test_results_of_a_bulk_run_do_not_run_into_the_bar(synced_home: Path) 
     assert len(fine) == 2
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         screen = inbox(app)
         for rec in fine:
             screen.query_one(OrderTable).move_to(rec.order_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import screen_text, wait_for
+from tui_helpers import inbox_loaded, screen_text, wait_for
 
 from cdtui.models import LabelInfo, OrderRecord, State
 from cdtui.sandbox import data
@@ -21,17 +21,6 @@ def inbox(app: CdtuiApp) -> InboxScreen:
     screen = app.screen
     assert isinstance(screen, InboxScreen), screen
     return screen
-
-
-def loaded(app: CdtuiApp) -> bool:
-    """the inbox shows the orders read after the last sync"""
-    screen = app.screen
-    return (
-        isinstance(screen, InboxScreen)
-        and not app.syncing
-        and screen._loaded_generation == screen._generation
-        and bool(screen._all)
-    )
 
 
 def shown(app: CdtuiApp) -> list[str]:
@@ -78,7 +67,7 @@ def run_text(app: CdtuiApp) -> str:
 async def test_the_inbox_follows_another_process_by_itself(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         first = shown(app)[0]
         label_elsewhere(synced_home, first)  # no message to the app: it must look
         await wait_for(pilot, lambda: first not in shown(app), within=5)
@@ -92,7 +81,7 @@ async def test_a_label_bought_elsewhere_meanwhile_is_not_a_failure(synced_home: 
     order_id = plain_french(synced_home)[0]
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         screen = inbox(app)
         screen.query_one(OrderTable).move_to(order_id)
         await pilot.press("l")
@@ -112,7 +101,7 @@ async def test_a_bulk_run_tells_labelled_elsewhere_from_failed(synced_home: Path
     first, second = plain_french(synced_home)[:2]
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         screen = inbox(app)
         for order_id in (first, second):
             screen.query_one(OrderTable).move_to(order_id)

@@ -7,24 +7,12 @@ from pathlib import Path
 
 from textual.widgets import Button
 from textual.widgets._toast import Toast
-from tui_helpers import screen_text, wait_for
+from tui_helpers import inbox_loaded, screen_text, wait_for
 
 from cdtui.tui.app import CdtuiApp
 from cdtui.tui.dialogs.confirm import ConfirmationModal
-from cdtui.tui.screens.inbox import InboxScreen
 
 CONNECTED = "Demo shop (seller 98979) is connected; its orders are being imported."
-
-
-def loaded(app: CdtuiApp) -> bool:
-    """the inbox shows the orders read after the last sync"""
-    screen = app.screen
-    return (
-        isinstance(screen, InboxScreen)
-        and not app.syncing
-        and screen._loaded_generation == screen._generation
-        and bool(screen._all)
-    )
 
 
 def toasts(app: CdtuiApp) -> list[Toast]:
@@ -34,7 +22,7 @@ def toasts(app: CdtuiApp) -> list[Toast]:
 async def test_routine_messages_go_to_the_status_line(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         app.notify("3 new order(s), 0 updated.", title="Sync done")
         app.notify("Order 2611 accepted; it is now to ship.", title="Order accepted")
         await pilot.pause(0.2)
@@ -46,7 +34,7 @@ async def test_routine_messages_go_to_the_status_line(synced_home: Path) -> None
 async def test_one_toast_at_a_time(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         app.notify("Octopia answered 503.", title="Sync problem", severity="warning")
         app.notify("No label: the address has no street.", title="No label", severity="error")
         app.notify("The carrier did not answer.", title="Sync problem", severity="warning")
@@ -63,7 +51,7 @@ async def test_one_toast_at_a_time(synced_home: Path) -> None:
 async def test_no_toast_covers_a_dialogs_buttons(synced_home: Path) -> None:
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_for(pilot, lambda: loaded(app))
+        await wait_for(pilot, lambda: inbox_loaded(app))
         # what is left on screen right after connecting: the news, a sync problem
         app.notify(CONNECTED, title="Your integration is ready", severity="warning")
         app.notify("Octopia answered 503 twice.", title="Sync problem", severity="warning")

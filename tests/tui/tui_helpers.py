@@ -61,3 +61,16 @@ def screen_text(app: object) -> str:
     """What the terminal shows of the top screen, line by line."""
     screen = app.screen  # type: ignore[attr-defined]
     return "\n".join(strip.text for strip in screen._compositor.render_strips())
+
+
+def inbox_loaded(app: object) -> bool:
+    """The inbox shows the orders read after the last sync (no sync running)."""
+    from cdtui.tui.screens.inbox import InboxScreen
+
+    screen = app.screen  # type: ignore[attr-defined]
+    return (
+        isinstance(screen, InboxScreen)
+        and not app.syncing  # type: ignore[attr-defined]
+        and screen._loaded_generation == screen._generation
+        and bool(screen._all)
+    )
