@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from cdtui.models import (
 from cdtui.octopia import OctopiaClient
 from cdtui.orders.addresses import AddressOverride
 from cdtui.orders.enums import PushStatus, State
+from cdtui.orders.report import DayReport, day_report
 from cdtui.orders.rules import (
     Channels,
     check_carrier_code,
@@ -425,6 +426,18 @@ class Engine:
     def order(self, order_id: str) -> OrderRecord:
         return self.store.order(order_id)
 
+    def day_report(self, day: date, *, integration_id: str | None = None) -> DayReport:
+        """The end-of-day report of ``day`` (the machine's local day) from the store."""
+        if integration_id is not None:
+            self.store.integration(integration_id)  # an unknown id is said as such
+        return day_report(
+            self.store.orders_in_work(integration_id=integration_id),
+            self.store.integrations(),
+            day,
+            now=self.clock(),
+            integration_id=integration_id,
+        )
+
     def resolve_order(self, key: str) -> str:
         """The order id of ``key``: an order id (``SCID…``) or a marketplace reference, as
         the inbox shows it. A reference two orders share is refused, naming both."""
@@ -566,6 +579,7 @@ class Engine:
             r.label.cancel_status = result.status
             r.label.cancel_message = result.message
             if result.status in ("cancelled", "queued"):
+                r.label.cancelled_at = self.clock()  # the day report's "labels cancelled"
                 r.label_generation += 1  # a new label needs a new reference
                 if r.push is not None and r.push.status in (PushStatus.PENDING, PushStatus.FAILED):
                     r.push.status = PushStatus.DROPPED

@@ -549,6 +549,9 @@ class LabelService:
             chosen_by=plan.choice.chosen_by if plan and plan.choice else None,
             weight_kg=plan.weight if plan else None,
             created_at=shipment.announced_at or now,
+            # the quote the choice was made on: what the label cost (the day report)
+            price=plan.choice.option.price if plan and plan.choice else None,
+            currency=plan.choice.option.currency if plan and plan.choice else None,
             relay_point_id=plan.need.relay_id if plan else None,
             relay_point_name=plan.need.relay_name if plan else None,
             address_override=plan.override if plan else None,
@@ -591,6 +594,8 @@ class LabelService:
         def save(r: OrderRecord) -> OrderRecord:
             if not same_claim(r.claim, claim):
                 raise CdtuiError(f"The claim on order {r.reference} was taken over.")
+            if r.label is not None and r.label.shipment_id not in (None, label.shipment_id):
+                r.past_labels.append(r.label)  # a cancelled label, kept for the day report
             r.label = label
             r.push = push
             r.error = file_error or (

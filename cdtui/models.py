@@ -450,9 +450,23 @@ class LabelInfo(BaseModel):
     #: lines with a cancellation request that the operator chose to ship
     included_cancel_requests: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
+    #: the chosen option's quoted price at purchase (``quotes[0].price.total``); None on
+    #: labels bought before prices were kept, or adopted after a crash (no quote at hand)
+    price: Decimal | None = None
+    currency: str | None = None
     #: "cancelled" | "queued" | "refused" once a cancellation was asked
     cancel_status: str | None = None
     cancel_message: str | None = None
+    #: when Sendcloud accepted the cancellation ("cancelled" or "queued")
+    cancelled_at: datetime | None = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, v: Any) -> Any:
+        # an ISO 4217 code or nothing: it names report columns and is shown as is
+        if isinstance(v, str) and len(v.strip()) == 3 and v.strip().isalpha():
+            return v.strip().upper()
+        return None
 
     @property
     def active(self) -> bool:
@@ -506,6 +520,9 @@ class OrderRecord(BaseModel):
     attention: str | None = None
     error: str | None = None
     label: LabelInfo | None = None
+    #: labels this order had before ``label`` (cancelled, then replaced): kept for the
+    #: day report (what was bought and cancelled when)
+    past_labels: list[LabelInfo] = Field(default_factory=list)
     #: bumped when a label is cancelled, so the next purchase gets a new reference id
     label_generation: int = 0
     claim: LabelClaim | None = None
