@@ -268,6 +268,10 @@ class Settings(BaseSettings):
     carrier_map: dict[str, str] = Field(default_factory=dict)
     sendcloud_writes_per_second: float = Field(default=15, gt=0)
     sendcloud_writes_per_minute: float = Field(default=100, gt=0)
+    #: scan mode: each item must be scanned (off: scanning the order buys its label)
+    scan_verify: bool = True
+    #: scan mode: a complete order waits for Enter before its label is bought
+    scan_confirm: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -423,6 +427,8 @@ _SETTING_NAMES = {
     "label_format": "The label format (--label-format)",
     "print_command": "The print command (--print-command)",
     "carrier_map": "The carrier map (--carrier-map)",
+    "scan_verify": "The scan verification (--scan-verify)",
+    "scan_confirm": "The scan confirmation (--scan-confirm)",
 }
 
 

@@ -83,8 +83,9 @@ class OrderSummary(NamedTuple):
         return out
 
 
-def _shown_lines(order: Order) -> list[OrderLine]:
-    """The merchant's lines in preparation (what a label covers), else every line."""
+def shown_lines(order: Order) -> list[OrderLine]:
+    """The merchant's lines in preparation (what a label covers), else every line
+    (the summary's items and what scan mode asks to be packed)."""
     ready = [ln for ln in order.lines if ln.status == _IN_PREPARATION and ln.merchant_ships]
     return ready or order.lines
 
@@ -115,7 +116,7 @@ def summarize(
     push: TrackingPush | None = None,
 ) -> OrderSummary:
     """The summary of an order and what cdtui did with it."""
-    lines = _shown_lines(order)
+    lines = shown_lines(order)
     address: Address | None = None
     relay: Address | None = None
     mode: str | None = None

@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
     s.add_argument("--labels-dir", metavar="DIR")
     s.add_argument("--label-format", choices=("pdf", "zpl"))
     s.add_argument("--print-command", metavar="CMD")
+    for flag, what in (
+        ("--scan-verify", "scan mode: each item must be scanned (off: the order's scan buys)"),
+        ("--scan-confirm", "scan mode: a complete order waits for Enter before buying"),
+    ):
+        s.add_argument(flag, choices=("on", "off"), help=what)
     s.add_argument(
         "--carrier-map",
         metavar="CARRIER=LABEL",
@@ -56,6 +61,9 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
         value = getattr(args, flag)
         if value is not None:
             overrides[field] = value
+    for flag in ("scan_verify", "scan_confirm"):
+        if getattr(args, flag) is not None:
+            overrides[flag] = getattr(args, flag) == "on"
     home = resolve_home()
     settings = load_settings(home, **overrides)
     carriers = None
