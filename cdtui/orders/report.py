@@ -106,13 +106,14 @@ class ReportRow:
         self.tracking_refused += other.tracking_refused
         self.labels.extend(other.labels)
 
-    def cost_text(self) -> str:
+    def cost_text(self, *, unpriced: bool = True) -> str:
         """``12.40 EUR`` (several currencies joined, ``+ 2 unpriced`` when some lack a
-        price, ``price unknown`` when none has one, ``-`` when nothing was bought)."""
+        price and ``unpriced`` says so, ``price unknown`` when none has one, ``-`` when
+        nothing was bought)."""
         parts = [f"{self.label_cost[c]:.2f} {c}" for c in sorted(self.label_cost)]
         if self.labels_price_unknown and not parts:
             return "price unknown"
-        if self.labels_price_unknown:
+        if self.labels_price_unknown and unpriced:
             parts.append(f"+ {self.labels_price_unknown} unpriced")
         return ", ".join(parts) or "-"
 
