@@ -99,34 +99,69 @@ def order_state(order: Order) -> State:
     return State.NOT_SHIPPABLE
 
 
-def not_shippable_reason(order: Order) -> str:
-    """Why the merchant has nothing to ship on an order that is not shippable — shown
-    beside the state, so no order is "not shippable" without a word of why."""
+@dataclass(frozen=True)
+class NotShippable:
+    """Why the merchant has nothing to ship on an order: a word for the inbox row's state
+    cell (13 columns at most, as the state words) and a sentence for the detail."""
+
+    word: str
+    text: str
+
+
+_SHIPPED = frozenset({OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value})
+
+
+def not_shippable_why(order: Order) -> NotShippable:
+    """Why an order that is not shippable is not, in the operator's words: shipped
+    already, by the marketplace's warehouse, refused, rejected, not ready yet, collected
+    at the shop, only cancellation requests left, ... so no order is "not shippable"
+    without a word of why."""
     status = order.status
     lines = order.lines
     if not lines:
-        return "The marketplace sent the order without lines"
+        return NotShippable("no lines", "The marketplace sent the order without lines")
     merchant = [ln for ln in lines if ln.merchant_ships]
     if not merchant:
-        modes = sorted({ln.offer.supply_mode or "?" for ln in lines})
-        return f"Shipped by the marketplace's warehouse ({', '.join(modes)})"
+        modes = ", ".join(sorted({ln.offer.supply_mode or "?" for ln in lines}))
+        return NotShippable(
+            "warehouse",
+            f"Shipped by the marketplace's warehouse ({modes}): nothing for you to ship",
+        )
     if status == OrderStatus.REFUSED:
-        return "Refused (not accepted by the seller)"
+        return NotShippable("refused", "Refused (not accepted by the seller)")
     if status == OrderStatus.REJECTED:
-        return "Rejected by the marketplace"
+        return NotShippable("rejected", "Rejected by the marketplace")
     parcels = [p.parcel_number for ln in merchant for p in ln.parcels if p.parcel_number]
-    if status == OrderStatus.SHIPPED or parcels:
-        return f"Already shipped (parcel {parcels[0]})" if parcels else "Already shipped"
+    open_lines = [ln for ln in merchant if ln.status != _CANCELLED]
+    shipped = bool(open_lines) and all(ln.status in _SHIPPED for ln in open_lines)
+    if status == OrderStatus.SHIPPED or parcels or shipped:
+        text = f"Already shipped (parcel {parcels[0]})" if parcels else "Already shipped"
+        return NotShippable("shipped", text)
     if status in (OrderStatus.PROCESSING, OrderStatus.ACCEPTED):
-        return f"Not ready to ship yet ({status}: shipped once in preparation)"
+        return NotShippable(
+            "not ready",
+            f"Not ready yet: the marketplace shows it {status}; it is to ship once in preparation",
+        )
     if any(ln.status == _IN_PREPARATION and ln.shop_pickup for ln in merchant):
-        return "Collected at the seller's shop: no carrier label"
-    if all(ln.status == OrderStatus.CANCEL_REQUEST for ln in merchant):
-        return "Only lines with a cancellation request"
-    line_statuses = sorted({ln.status or "?" for ln in merchant})
-    return f"No line of yours in preparation (marketplace: {status}; lines: " + (
-        ", ".join(line_statuses) + ")"
+        return NotShippable("shop pickup", "Collected at the seller's shop: no carrier label")
+    if open_lines and all(ln.status == OrderStatus.CANCEL_REQUEST for ln in open_lines):
+        return NotShippable("cancel asked", "Only lines with a cancellation request")
+    if not open_lines:
+        return NotShippable(
+            "cancelled",
+            "Your lines are cancelled; the rest is shipped by the marketplace's warehouse",
+        )
+    line_statuses = ", ".join(sorted({ln.status or "?" for ln in merchant}))
+    return NotShippable(
+        "not shippable",
+        f"No line of yours in preparation (marketplace: {status}; lines: {line_statuses})",
     )
+
+
+def not_shippable_reason(order: Order) -> str:
+    """Why the merchant has nothing to ship on an order that is not shippable — shown
+    beside the state (``not_shippable_why``'s sentence)."""
+    return not_shippable_why(order).text
 
 
 SHOP_PICKUP_ATTENTION = "Collected at the seller's shop: no carrier label"

@@ -18,10 +18,10 @@ from typing import Any, NamedTuple, get_args, get_type_hints
 
 from cdtui.models import Address, LabelInfo, Order, OrderLine, OrderRecord, TrackingPush
 from cdtui.orders.enums import OrderStatus, State
-from cdtui.orders.states import not_shippable_reason
+from cdtui.orders.states import not_shippable_why
 
 #: bump when a field is added, moved or changes meaning: stored summaries are rebuilt once
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 _IN_PREPARATION = OrderStatus.IN_PREPARATION.value
 
@@ -43,6 +43,8 @@ class OrderSummary(NamedTuple):
     error: str | None
     #: why the order is not shippable (its state says it; this says why), else None
     reason: str | None
+    #: the same in a word for the inbox's state column ("shipped", "warehouse", ...)
+    reason_word: str | None
     #: purchase date (creation date when there is none)
     ordered_at: datetime | None
     #: ship-by deadline: the order's, else the earliest of its lines'
@@ -95,7 +97,8 @@ def shown_lines(order: Order) -> list[OrderLine]:
 #: is ``OrderSummary._fields``: a field added there must be added here and below)
 BUILT_FIELDS = (
     *("order_id", "integration_id", "seller_id", "reference", "channel_id", "channel_name"),
-    *("marketplace_status", "state", "attention", "error", "reason", "ordered_at", "ship_by"),
+    *("marketplace_status", "state", "attention", "error", "reason", "reason_word"),
+    *("ordered_at", "ship_by"),
     *("customer", "country_code", "postal_code", "city", "item_lines", "item_quantity"),
     *("item_title", "delivery_mode", "relay_point_id", "relay_point_name", "labelled"),
     *("carrier", "tracking_number", "tracking_url", "label_path", "push_status"),
@@ -139,6 +142,7 @@ def summarize(
         ship_by = min(dates) if dates else None
     channel = order.sales_channel
     first = lines[0].offer if lines else None
+    why = not_shippable_why(order) if state == State.NOT_SHIPPABLE else None
     return _new_summary(
         OrderSummary,
         (
@@ -152,7 +156,8 @@ def summarize(
             state,
             attention,
             error,
-            not_shippable_reason(order) if state == State.NOT_SHIPPABLE else None,  # reason
+            why.text if why else None,  # reason
+            why.word if why else None,  # reason_word
             order.purchased_at or order.created_at,  # ordered_at
             ship_by,
             (address.name or address.company_name or "") if address else "",  # customer

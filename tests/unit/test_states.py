@@ -11,10 +11,13 @@ from cdtui.models import LabelClaim, LabelInfo, Order, OrderRecord, TrackingEven
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import (
     CANCELLED_LABEL_ATTENTION,
+    NotShippable,
     derive_state,
     not_shippable_reason,
+    not_shippable_why,
     order_state,
 )
+from cdtui.sandbox.world import World
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -220,30 +223,88 @@ def test_an_order_cdtui_has_not_started_on_shows_its_marketplace_state(
     assert order_state(rec.order) == state
 
 
+WAREHOUSE = "Shipped by the marketplace's warehouse ({}): nothing for you to ship"
+NOT_READY = "Not ready yet: the marketplace shows it {}; it is to ship once in preparation"
+
+
 @pytest.mark.parametrize(
-    ("rec", "reason"),
+    ("rec", "word", "reason"),
     [
-        (record(lines=[]), "The marketplace sent the order without lines"),
+        (record(lines=[]), "no lines", "The marketplace sent the order without lines"),
+        (record(lines=[line(supply="Fulfillment")]), "warehouse", WAREHOUSE.format("Fulfillment")),
         (
-            record(lines=[line(supply="Fulfillment")]),
-            "Shipped by the marketplace's warehouse (Fulfillment)",
+            record(lines=[line(supply="Xdock"), line(supply="Fulfillment", n=2)]),
+            "warehouse",
+            WAREHOUSE.format("Fulfillment, Xdock"),
         ),
-        (record("Refused", [line("Refused")]), "Refused (not accepted by the seller)"),
-        (record("Rejected", [line("Rejected")]), "Rejected by the marketplace"),
-        (record("Shipped", [line("Shipped", parcel="P9")]), "Already shipped (parcel P9)"),
-        (record("Shipped", [line("Shipped")]), "Already shipped"),
-        (record(lines=[line(parcel="P1")]), "Already shipped (parcel P1)"),
+        (record("Refused", [line("Refused")]), "refused", "Refused (not accepted by the seller)"),
+        (record("Rejected", [line("Rejected")]), "rejected", "Rejected by the marketplace"),
         (
-            record("Accepted", [line("Accepted")]),
-            "Not ready to ship yet (Accepted: shipped once in preparation)",
+            record("Shipped", [line("Shipped", parcel="P9")]),
+            "shipped",
+            "Already shipped (parcel P9)",
         ),
+        (record("Shipped", [line("Shipped")]), "shipped", "Already shipped"),
+        (record(lines=[line(parcel="P1")]), "shipped", "Already shipped (parcel P1)"),
+        (
+            # the warehouse's line still in preparation, the merchant's shipped (no parcel)
+            record(lines=[line("Shipped"), line(supply="Fulfillment", n=2)]),
+            "shipped",
+            "Already shipped",
+        ),
+        (
+            record(lines=[line("Cancelled"), line("Delivered", n=2)]),
+            "shipped",
+            "Already shipped",
+        ),
+        (record("Accepted", [line("Accepted")]), "not ready", NOT_READY.format("Accepted")),
+        (record("Processing", [line("Processing")]), "not ready", NOT_READY.format("Processing")),
         (
             record(lines=[line(mode="ShopPickup")]),
+            "shop pickup",
             "Collected at the seller's shop: no carrier label",
         ),
-        (record(lines=[line("CancelRequest")]), "Only lines with a cancellation request"),
+        (
+            record(lines=[line("CancelRequest")]),
+            "cancel asked",
+            "Only lines with a cancellation request",
+        ),
+        (
+            record(lines=[line("CancelRequest"), line("Cancelled", n=2)]),
+            "cancel asked",
+            "Only lines with a cancellation request",
+        ),
+        (
+            record(lines=[line("Cancelled"), line(supply="Fulfillment", n=2)]),
+            "cancelled",
+            "Your lines are cancelled; the rest is shipped by the marketplace's warehouse",
+        ),
+        (
+            record(lines=[line("WaitingAcceptance")]),
+            "not shippable",
+            "No line of yours in preparation (marketplace: InPreparation; lines: "
+            "WaitingAcceptance)",
+        ),
     ],
 )
-def test_every_order_that_is_not_shippable_says_why(rec: OrderRecord, reason: str) -> None:
+def test_every_order_that_is_not_shippable_says_why(
+    rec: OrderRecord, word: str, reason: str
+) -> None:
     assert order_state(rec.order) == State.NOT_SHIPPABLE
+    assert not_shippable_why(rec.order) == NotShippable(word, reason)
     assert not_shippable_reason(rec.order) == reason
+    assert len(word) <= len("not shippable")  # fits the inbox's state column
+
+
+def test_every_not_shippable_order_of_the_demo_says_why_in_plain_words() -> None:
+    """The demo's world (``cdtui demo``: 200 orders, seed 0): no order is left with the
+    catch-all "not shippable" — each says shipped, by the warehouse, refused, ..."""
+    world = World(orders=200, seed=0)
+    words = []
+    for doc in world.orders():
+        order = Order.model_validate(doc)
+        if order_state(order) == State.NOT_SHIPPABLE:
+            words.append(not_shippable_why(order).word)
+    assert len(words) > 40
+    assert "not shippable" not in words
+    assert {"shipped", "warehouse", "refused", "rejected", "not ready"} <= set(words)
