@@ -263,6 +263,8 @@ class Settings(BaseSettings):
     label_format: Literal["pdf", "zpl"] = "pdf"
     paper_size: Literal["A4", "A5", "A6"] = "A6"
     print_command: str | None = None
+    #: paper of the print batches: A6, one label a page; A4, four A6 labels a sheet
+    print_paper: Literal["A6", "A4"] = "A6"
     sync_interval: int = Field(default=600, ge=30)
     #: Sendcloud carrier code or name -> Octopia carrier label
     carrier_map: dict[str, str] = Field(default_factory=dict)
@@ -308,6 +310,15 @@ class Settings(BaseSettings):
             return clean_country(v)
         except UsageError:
             raise ValueError(f"{v!r} is not a country code (two letters, such as FR)") from None
+
+    @field_validator("print_paper", mode="before")
+    @classmethod
+    def _paper(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().upper() in ("A6", "A4"):
+            return v.strip().upper()
+        if isinstance(v, str):
+            raise ValueError(f"{v!r} is not a paper for batches (a6 or a4)")
+        return v
 
     @field_validator("default_weight_kg", mode="before")
     @classmethod
@@ -426,6 +437,7 @@ _SETTING_NAMES = {
     "labels_dir": "The labels folder (--labels-dir)",
     "label_format": "The label format (--label-format)",
     "print_command": "The print command (--print-command)",
+    "print_paper": "The batch paper (--paper)",
     "carrier_map": "The carrier map (--carrier-map)",
     "scan_verify": "The scan verification (--scan-verify)",
     "scan_confirm": "The scan confirmation (--scan-confirm)",

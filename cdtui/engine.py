@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cdtui.batches import Batch, Batches, BatchItem, LabelRun
 from cdtui.claims import new_owner
 from cdtui.config import Settings
 from cdtui.context import reread_order
@@ -517,10 +518,15 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
         shipping_option: str | None = None,
         weight_kg: Decimal | None = None,
-    ) -> list[LabelOutcome]:
+    ) -> LabelRun:
         """Labels for several orders, a few at a time; one outcome per order, in order.
-        ``shipping_option`` / ``weight_kg``, when given, apply to each of them."""
+        ``shipping_option`` / ``weight_kg``, when given, apply to each of them.
+
+        With more than one order, no label is printed as it is bought: the labels (and
+        customs declarations) are put in one batch at the end, kept and printed with one
+        call of the print command (``LabelRun.batch``)."""
         ids = list(dict.fromkeys(order_ids))
+        bulk = len(ids) > 1
         gate = asyncio.Semaphore(BULK_CONCURRENCY)
         done = 0
         self.labels.option_cache = {}
@@ -530,7 +536,10 @@ class Engine:
             async with gate:
                 try:
                     outcome = await self.labels.create_label(
-                        order_id, shipping_option=shipping_option, weight_kg=weight_kg
+                        order_id,
+                        shipping_option=shipping_option,
+                        weight_kg=weight_kg,
+                        printing=not bulk,
                     )
                 except CdtuiError as exc:
                     outcome = LabelOutcome(order_id=order_id, ok=False, error=exc.message)
@@ -547,9 +556,74 @@ class Engine:
             return outcome
 
         try:
-            return list(await asyncio.gather(*(one(i) for i in ids)))
+            run = LabelRun(await asyncio.gather(*(one(i) for i in ids)))
         finally:
             self.labels.option_cache = None
+        if bulk:
+            await self._batch_run(run)
+        return run
+
+    # ------------------------------------------------------------ print batches
+
+    @property
+    def batches(self) -> Batches:
+        """The print batches kept under the labels folder (``batches.py``)."""
+        return Batches(self.settings.labels_path)
+
+    async def _batch_run(self, run: LabelRun) -> None:
+        """Put a bulk run's saved labels in one batch and print it once."""
+        items = []
+        for o in run:
+            if o.ok and o.label_path:
+                customs = Path(o.customs_path) if o.customs_path else None
+                items.append(self._batch_item(o.order_id, Path(o.label_path), customs))
+        if not items:
+            return
+        try:
+            run.batch = await self.make_batch(items)
+            if self.settings.print_command:
+                await self.print_batch(run.batch)
+                run.printed = True
+        except CdtuiError as exc:
+            run.batch_error = exc.message
+
+    def _batch_item(self, order_id: str, label: Path, customs: Path | None) -> BatchItem:
+        rec = self.store.order(order_id)
+        return BatchItem(
+            order_id=order_id,
+            reference=rec.reference,
+            tracking_number=rec.label.tracking_number if rec.label else None,
+            label_path=label,
+            customs_path=customs if customs is not None and customs.is_file() else None,
+        )
+
+    async def make_batch(self, items: list[BatchItem]) -> Batch:
+        """Merge these labels into one kept document (in a thread: pypdf and the disk)."""
+        paper = self.settings.print_paper
+        return await asyncio.to_thread(self.batches.create, items, paper=paper, now=self.clock())
+
+    async def batch_of_orders(self, order_ids: list[str]) -> Batch:
+        """A new batch of these orders' existing labels (a missing file is downloaded
+        again); ``UsageError`` naming the first order without a label, before anything."""
+        ids = list(dict.fromkeys(order_ids))
+        for order_id in ids:
+            rec = self.store.order(order_id)
+            if rec.label is None or not rec.label.active:
+                raise UsageError(f"Order {rec.reference} has no label to print.")
+        items = []
+        for order_id in ids:
+            path = await self.labels.ensure_label_file(order_id)
+            label = self.store.order(order_id).label
+            customs = Path(label.customs_path) if label and label.customs_path else None
+            items.append(await asyncio.to_thread(self._batch_item, order_id, path, customs))
+        return await self.make_batch(items)
+
+    async def print_batch(self, batch: Batch) -> None:
+        """Send the batch's document to the print command, once."""
+        if not self.settings.print_command:
+            raise UsageError("No print command is set: `cdtui setup --print-command CMD`.")
+        await asyncio.to_thread(print_file, self.settings.print_command, batch.path)
+        await asyncio.to_thread(self.batches.printed, batch, self.clock())
 
     async def cancel_label(self, order_id: str) -> CancelResult:
         """Cancel the order's Sendcloud label; the marketplace order is never touched."""

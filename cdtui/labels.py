@@ -303,11 +303,14 @@ class LabelService:
         weight_kg: Decimal | None = None,
         address: AddressOverride | None = None,
         include_cancel_requests: bool = False,
+        printing: bool = True,
     ) -> LabelOutcome:
         """Buy the label of one order and send its tracking.
 
         Everything that can refuse the label (no option serves the order, an HS code is
         missing, the address lacks a field) refuses it before anything is bought.
+        ``printing=False``: the label is not printed at once (a bulk run prints its
+        labels in one batch, ``batches.py``).
         """
         if shipping_option is not None:
             shipping_option = shipping_option.strip()
@@ -377,7 +380,9 @@ class LabelService:
                 if attempt == 2:
                     raise
                 continue
-            return await self._complete(order_id, claim, shipment, integ=integ, plan=plan)
+            return await self._complete(
+                order_id, claim, shipment, integ=integ, plan=plan, printing=printing
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _announce(
@@ -521,6 +526,7 @@ class LabelService:
         *,
         integ: Integration,
         plan: LabelPlan | None = None,
+        printing: bool = True,
     ) -> LabelOutcome:
         """Label bought: save it with its pending push, save the files, print, push.
 
@@ -629,7 +635,7 @@ class LabelService:
                 outcome.label_path = str(path)
             except CdtuiError as exc:
                 outcome.error = exc.message
-        if path is not None and self.settings.print_command:
+        if path is not None and printing and self.settings.print_command:
             try:
                 for printed in (path, customs_path):
                     if printed is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cdtui.batches import LabelRun, batch_line
 from cdtui.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
@@ -89,18 +90,26 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
             outcomes = await engine.create_labels(
                 ids, shipping_option=args.shipping_option, weight_kg=weight
             )
+    batch = outcomes.batch if isinstance(outcomes, LabelRun) else None
     if args.json:
         payload: Any = [o.as_json() for o in outcomes]
+        for o in payload if batch else []:
+            o["batch"] = batch.id if o["order_id"] in batch.order_ids else None  # type: ignore[union-attr]
         write_json(payload[0] if single else payload, out)
     else:
         for o in outcomes:
             _print_outcome(o, out)
+        if isinstance(outcomes, LabelRun) and batch is not None:
+            say(batch_line(batch, printed=outcomes.printed), file=out)
     for o in outcomes:
         if o.error:
             err(f"order {o.order_id}: {o.error}")
+    batch_error = outcomes.batch_error if isinstance(outcomes, LabelRun) else None
+    if batch_error:
+        err(f"the print batch: {batch_error}")
     # a label whose file could not be saved or printed is not done either
     failed = [o for o in outcomes if not (o.ok and o.tracking_sent) or o.error]
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or batch_error else EXIT_OK
 
 
 def _print_outcome(o: Any, out: Out) -> None:

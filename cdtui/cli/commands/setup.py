@@ -31,6 +31,12 @@ def register(sub: Any) -> None:
     s.add_argument("--labels-dir", metavar="DIR")
     s.add_argument("--label-format", choices=("pdf", "zpl"))
     s.add_argument("--print-command", metavar="CMD")
+    s.add_argument(
+        "--paper",
+        type=str.lower,
+        choices=("a6", "a4"),
+        help="paper of the print batches: a6 (one label a page) or a4 (four labels a sheet)",
+    )
     for flag, what in (
         ("--scan-verify", "scan mode: each item must be scanned (off: the order's scan buys)"),
         ("--scan-confirm", "scan mode: a complete order waits for Enter before buying"),
@@ -57,6 +63,7 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
         ("labels_dir", "labels_dir"),
         ("label_format", "label_format"),
         ("print_command", "print_command"),
+        ("paper", "print_paper"),
     ):
         value = getattr(args, flag)
         if value is not None:

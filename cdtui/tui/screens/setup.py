@@ -320,6 +320,7 @@ class SetupScreen(Screen[None]):
                 "sync_interval",
                 "carrier_map",
                 "paper_size",
+                "print_paper",
             }
         )
         try:
