@@ -125,7 +125,7 @@ def not_shippable_why(order: Order) -> NotShippable:
         modes = ", ".join(sorted({ln.offer.supply_mode or "?" for ln in lines}))
         return NotShippable(
             "warehouse",
-            f"Shipped by the marketplace's warehouse ({modes}): nothing for you to ship",
+            f"Shipped by the marketplace's warehouse ({modes})",
         )
     if status == OrderStatus.REFUSED:
         return NotShippable("refused", "Refused (not accepted by the seller)")

@@ -223,7 +223,7 @@ def test_an_order_cdtui_has_not_started_on_shows_its_marketplace_state(
     assert order_state(rec.order) == state
 
 
-WAREHOUSE = "Shipped by the marketplace's warehouse ({}): nothing for you to ship"
+WAREHOUSE = "Shipped by the marketplace's warehouse ({})"
 NOT_READY = "Not ready yet: the marketplace shows it {}; it is to ship once in preparation"
 
 
