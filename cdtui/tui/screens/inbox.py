@@ -47,6 +47,7 @@ from cdtui.tui.screens.inbox_view import (
     head_parts,
     shop_name,
 )
+from cdtui.tui.screens.report import ReportScreen
 from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.line import FittedLine
 from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
@@ -136,6 +137,7 @@ class InboxScreen(Screen[None]):
         Binding("I", "next_integration", "Shop filter", show=False, id="inbox.integration"),
         Binding("b", "next_sort", "Sort", show=False, id="inbox.sort"),
         Binding("escape", "escape", "Clear search", show=False, id="inbox.escape"),
+        Binding("D", "day_report", "Day report", show=False, id="inbox.day_report"),
     ]
     #: the footer's keys when not all fit (``widgets/footer.py``; q and ? always do)
     FOOTER_PRIORITY = (
@@ -444,6 +446,10 @@ class InboxScreen(Screen[None]):
         self.busy = self.busy | {order_id} if busy else self.busy - {order_id}
 
     # ------------------------------------------------------------ detail
+
+    def action_day_report(self) -> None:
+        """The end-of-day report, from today (``screens/report.py``)."""
+        self.app.push_screen(ReportScreen())
 
     def action_detail(self) -> None:
         row = self.table.cursor_row
