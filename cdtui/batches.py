@@ -136,14 +136,42 @@ def _pdf_pages(data: bytes, reference: str, what: str) -> list[Any]:
     return pages
 
 
+def _as_form(writer: Any, page: Any) -> Any:
+    """The page as a form XObject of ``writer``: its content drawn as one object, clipped
+    to its box, with its own resources (nothing to parse or rename, unlike a merge)."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
+
+    contents = page.get("/Contents")
+    data = b""
+    if contents is not None:
+        found = contents.get_object()
+        streams = found if isinstance(found, ArrayObject) else [found]
+        data = b"\n".join(stream.get_object().get_data() for stream in streams)
+    form = DecodedStreamObject()
+    form.set_data(data)
+    box = page.mediabox
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(
+        [FloatObject(float(v)) for v in (box.left, box.bottom, box.right, box.top)]
+    )
+    resources = page.get("/Resources")
+    if resources is not None:
+        form[NameObject("/Resources")] = resources.get_object().clone(writer)
+    return writer._add_object(form.flate_encode())
+
+
 def _impose(writer: Any, pages: Sequence[Any]) -> None:
     """Four pages a sheet on A4, 2×2 in reading order, each scaled to fit its A6 cell
     (never enlarged: a barcode keeps its printed size) and centred."""
-    from pypdf import PdfWriter, Transformation
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     cell_w, cell_h = A4_POINTS[0] / 2, A4_POINTS[1] / 2
     for start in range(0, len(pages), 4):
         sheet = writer.add_blank_page(width=A4_POINTS[0], height=A4_POINTS[1])
+        forms = DictionaryObject()
+        ops: list[bytes] = []
         for slot, source in enumerate(pages[start : start + 4]):
             page = source
             if source.rotation % 360:  # a turned page: turned in its content, upright box
@@ -155,9 +183,15 @@ def _impose(writer: Any, pages: Sequence[Any]) -> None:
             col, row = slot % 2, slot // 2
             x = col * cell_w + (cell_w - w * scale) / 2 - float(box.left) * scale
             y = (1 - row) * cell_h + (cell_h - h * scale) / 2 - float(box.bottom) * scale
-            sheet.merge_transformed_page(
-                page, Transformation().scale(scale, scale).translate(x, y), expand=False
+            name = f"/Label{slot}"
+            forms[NameObject(name)] = _as_form(writer, page)
+            ops.append(
+                b"q %.4f 0 0 %.4f %.4f %.4f cm %s Do Q" % (scale, scale, x, y, name.encode())
             )
+        sheet[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): forms})
+        content = DecodedStreamObject()
+        content.set_data(b"\n".join(ops))
+        sheet[NameObject("/Contents")] = writer._add_object(content.flate_encode())
 
 
 def _write_pdf(writer: Any) -> bytes:
@@ -315,7 +349,8 @@ class Batches:
     def _reserve(self, folder: Path, time: str) -> tuple[str, Path]:
         """The next free ``<HHMMSS>-<n>`` of the day, taken by creating its manifest
         (exclusively: two processes never get the same number)."""
-        n = 1 + max((int(_STEM.match(p.stem).group(2)) for p in self._manifests(folder)), default=0)  # type: ignore[union-attr]
+        taken = [_STEM.match(p.stem) for p in self._manifests(folder)]
+        n = 1 + max((int(m.group(2)) for m in taken if m), default=0)
         while True:
             stem = f"{time}-{n}"
             manifest = folder / f"{stem}.json"
