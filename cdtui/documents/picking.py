@@ -12,8 +12,10 @@ from cdtui.orders.summary import shown_lines
 
 #: caps of each field (characters) before it is cut with ``…``
 SKU_MAX, TITLE_MAX, GTIN_MAX, REFERENCE_MAX = 40, 120, 20, 30
-#: columns: quantity, SKU, product, GTIN, orders, tick box (``Sheet.columns``)
-COLUMNS = ("99999", 26.0, 52.0, "0" * 14, 44.0, "OK.")
+#: samples of the columns of fixed width (``Sheet.columns``), shares of the others
+QTY, GTIN, TICK = "99999", "0" * 14, "OK."
+#: usable widths (mm) below this put the GTIN under the title, without a tick box
+NARROW_MM = 120
 
 
 @dataclass
@@ -72,8 +74,20 @@ def picking_list_pdf(records: Sequence[OrderRecord], now: datetime, paper: str =
         pdf.head_font()
         pdf.cell(0, pdf.line_height(), "Nothing to pick: these orders have no line to ship.")
         return bytes(pdf.output())
-    widths = pdf.columns(*COLUMNS)
-    shown = pdf.paper.orders_shown
+    safe = pdf.safe
+    skus = [safe(r.sku, pdf.cap(SKU_MAX)) or "(no SKU)" for r in rows]
+    orders = [_order_entries(pdf, r) for r in rows]
+    # monospace: a column is as wide as its longest text
+    longest_sku = "0" * max([3, *(len(sku) for sku in skus)])
+    longest_ref = "0" * max([10, *(len(e) + 1 for entries in orders for e in entries)])
+    # narrow paper (A6): the GTIN goes under the title and there is no box to tick
+    narrow = pdf.usable_width < NARROW_MM
+    if narrow:
+        widths = pdf.columns(QTY, longest_sku, 1.0, longest_ref)
+        headings: tuple[str, ...] = ("Qty", "SKU", "Product, GTIN", "Orders")
+    else:
+        widths = pdf.columns(QTY, longest_sku, 1.0, GTIN, longest_ref, TICK)
+        headings = ("Qty", "SKU", "Product", "GTIN", "Orders", "OK")
     with pdf.table(
         col_widths=widths,
         headings_style=pdf.heading_face,
@@ -82,20 +96,33 @@ def picking_list_pdf(records: Sequence[OrderRecord], now: datetime, paper: str =
         padding=1,
     ) as table:
         heading = table.row()
-        for title in ("Qty", "SKU", "Product", "GTIN", "Orders", "OK"):
+        for title in headings:
             heading.cell(title)
-        for r in rows:
-            refs = [
-                pdf.safe(ref, pdf.cap(REFERENCE_MAX)) + (f" ×{q}" if q > 1 else "")
-                for ref, q in list(r.orders.items())[:shown]
-            ]
-            if len(r.orders) > shown:
-                refs.append(f"+{len(r.orders) - shown} more")
+        for r, sku, entries in zip(rows, skus, orders, strict=True):
+            title = safe(r.title, pdf.cap(TITLE_MAX)) or "-"
+            gtin = safe(r.gtin, GTIN_MAX) or "-"
             row = table.row()
             row.cell(str(r.quantity), align="RIGHT")
-            row.cell(pdf.safe(r.sku, pdf.cap(SKU_MAX)) or "(no SKU)")
-            row.cell(pdf.safe(r.title, pdf.cap(TITLE_MAX)) or "-")
-            row.cell(pdf.safe(r.gtin, GTIN_MAX) or "-")
-            row.cell(", ".join(refs))
-            row.cell("")
+            row.cell(sku)
+            if narrow:
+                row.cell(f"{title}\n{gtin}")
+            else:
+                row.cell(title)
+                row.cell(gtin)
+            row.cell(", ".join(entries))
+            if not narrow:
+                row.cell("")
     return bytes(pdf.output())
+
+
+def _order_entries(pdf: Sheet, row: PickRow) -> list[str]:
+    """The orders needing a SKU as printed: ``REF`` or ``REF ×2`` (a no-break space: the
+    count stays with its reference), then ``+N more``."""
+    shown = pdf.paper.orders_shown
+    entries = [
+        pdf.safe(ref, pdf.cap(REFERENCE_MAX)) + (f"\u00a0×{q}" if q > 1 else "")
+        for ref, q in list(row.orders.items())[:shown]
+    ]
+    if len(row.orders) > shown:
+        entries.append(f"+{len(row.orders) - shown} more")
+    return entries

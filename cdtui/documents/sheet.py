@@ -8,6 +8,7 @@ file, API text falls back to Courier and Latin-1.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from cdtui.documents.text import LATIN_1, Glyphs
+
+# fontTools logs each glyph of each subset at INFO: noise in cdtui's log
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 DATA_FONT = "dejavu-mono"
 HEAD_FONT = "helvetica"
@@ -97,13 +101,21 @@ class Sheet(FPDF):
 
     def columns(self, *spec: float | str) -> tuple[float, ...]:
         """Column widths (mm) over the usable width: a string is a sample the column
-        must hold on one line in the data font (a GTIN, a quantity), a number a share
-        of what is left."""
+        must hold on one line in the data font (a GTIN, the longest SKU), up to 30 % of
+        the width; a number is a share of what is left (a quarter of the width at least:
+        the fixed columns shrink for it)."""
         self.data_font()
+        most = self.usable_width * 0.3
         fixed = {
-            i: self.get_string_width(s) + 2.5 for i, s in enumerate(spec) if isinstance(s, str)
+            i: min(self.get_string_width(s) + 2.5, most)
+            for i, s in enumerate(spec)
+            if isinstance(s, str)
         }
         rest = self.usable_width - sum(fixed.values())
+        if rest < self.usable_width * 0.25:  # the shared columns keep a quarter at least
+            shrink = (self.usable_width * 0.75) / sum(fixed.values())
+            fixed = {i: w * shrink for i, w in fixed.items()}
+            rest = self.usable_width * 0.25
         shares = sum(s for s in spec if not isinstance(s, str))
         return tuple(
             fixed[i] if isinstance(s, str) else rest * s / shares for i, s in enumerate(spec)

@@ -13,8 +13,8 @@ from cdtui.orders.summary import shown_lines
 #: caps of each field (characters) before it is cut with ``…``
 REFERENCE_MAX, NAME_MAX, ADDRESS_MAX, ID_MAX = 40, 60, 80, 30
 SKU_MAX, TITLE_MAX, GTIN_MAX = 40, 120, 20
-#: columns: quantity, SKU, product, GTIN (``Sheet.columns``)
-COLUMNS = ("Qty.", 30.0, 70.0, "0" * 14)
+#: samples of the columns of fixed width (``Sheet.columns``)
+QTY, GTIN = "Qty.", "0" * 14
 #: the barcode's widest extent (mm): wider is harder to aim a scanner at
 BARCODE_MAX_MM = 90
 
@@ -136,7 +136,9 @@ def _barcode(pdf: Sheet, rec: OrderRecord) -> None:
 def _lines_table(pdf: Sheet, rec: OrderRecord) -> None:
     safe = pdf.safe
     lines = shown_lines(rec.order)
-    widths = pdf.columns(*COLUMNS)
+    skus = [safe(line.sku, pdf.cap(SKU_MAX)) or "-" for line in lines]
+    longest = "0" * max([3, *(len(sku) for sku in skus)])  # monospace: the widest
+    widths = pdf.columns(QTY, longest, 1.0, GTIN)
     with pdf.table(
         col_widths=widths,
         headings_style=pdf.heading_face,
@@ -147,10 +149,10 @@ def _lines_table(pdf: Sheet, rec: OrderRecord) -> None:
         heading = table.row()
         for title in ("Qty", "SKU", "Product", "GTIN"):
             heading.cell(title)
-        for line in lines:
+        for line, sku in zip(lines, skus, strict=True):
             row = table.row()
             row.cell(str(line.quantity), align="RIGHT")
-            row.cell(safe(line.sku, pdf.cap(SKU_MAX)) or "-")
+            row.cell(sku)
             row.cell(safe(line.offer.product_title, pdf.cap(TITLE_MAX)) or "-")
             row.cell(safe(line.offer.product_gtin, GTIN_MAX) or "-")
     items = sum(max(line.quantity, 0) for line in lines)
