@@ -420,6 +420,13 @@ class Batches:
         day = now.astimezone().strftime("%Y-%m-%d")
         return [b for b in self.all() if b.id.startswith(f"{day}-")]
 
+    def recent(self, now: datetime) -> list[Batch]:
+        """The batches of ``now``'s day, newest first; else the last batch there is."""
+        found = self.all()
+        day = now.astimezone().strftime("%Y-%m-%d")
+        today = [b for b in found if b.id.startswith(f"{day}-")]
+        return today or found[:1]
+
     def _load(self, folder: Path, day: str, stem: str) -> Batch | None:
         manifest = folder / f"{stem}.json"
         try:
@@ -482,3 +489,17 @@ def batch_line(batch: Batch, *, printed: bool) -> str:
     if batch.customs_path is not None:
         line += f" Customs declarations (PDF, print them apart): {batch.customs_path}."
     return line
+
+
+def run_news(run: LabelRun) -> tuple[str | None, bool]:
+    """What a bulk run did with its batch, in one sentence, and whether it went wrong
+    (None when the run saved no label)."""
+    batch, error = run.batch, run.batch_error
+    if batch is None:
+        return (f"No print batch: {error}", True) if error else (None, False)
+    what = f"batch {batch.id} ({batch_size(batch)})"
+    if error:
+        return f"Not printed: {what}: {error} P prints it again.", True
+    if run.printed:
+        return f"Printed in one go: {what}. P prints it again.", False
+    return f"Kept, not printed (no print command): {what}, {batch.path}.", False

@@ -622,6 +622,8 @@ class Engine:
         """Send the batch's document to the print command, once."""
         if not self.settings.print_command:
             raise UsageError("No print command is set: `cdtui setup --print-command CMD`.")
+        if not await asyncio.to_thread(batch.path.is_file):
+            raise CdtuiError(f"The document of batch {batch.id} is missing: {batch.path}.")
         await asyncio.to_thread(print_file, self.settings.print_command, batch.path)
         await asyncio.to_thread(self.batches.printed, batch, self.clock())
 

@@ -40,6 +40,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from cdtui.batches import LabelRun, run_news
 from cdtui.config import Settings, load_settings, resolve_home
 from cdtui.errors import CdtuiError, ConfigError, StoreError
 from cdtui.models import Integration, utcnow
@@ -577,6 +578,8 @@ class CdtuiApp(App[int], inherit_bindings=False):
             reason = f"Unexpected error ({type(exc).__name__}); see the log."
             outcomes = [LabelOutcome(order_id=i, ok=False, error=reason) for i in order_ids]
         summary = RunSummary(total=len(order_ids))
+        if isinstance(outcomes, LabelRun):
+            summary.batch, summary.batch_failed = run_news(outcomes)
         for outcome in outcomes:
             if outcome.ok:
                 summary.ok.append(outcome.order_id)
@@ -626,6 +629,8 @@ class CdtuiApp(App[int], inherit_bindings=False):
         summary = message.summary
         if summary.total > 1:  # the inbox's run panel lists each failure
             self.notify(f"{len(summary.ok)} created, {len(summary.failed)} failed.", title="Labels")
+        if summary.batch_failed and summary.batch:
+            self.notify(summary.batch, title="Print batch", severity="error", timeout=10)
         self.labels_finished.publish(summary)
 
     # ------------------------------------------------------------ integrations

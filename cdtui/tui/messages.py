@@ -91,6 +91,10 @@ class RunSummary:
     total: int
     ok: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: a bulk run's print batch in one sentence (``batches.run_news``), and whether the
+    #: batch could not be made or printed
+    batch: str | None = None
+    batch_failed: bool = False
 
 
 class LabelRunFinished(_AppMessage):

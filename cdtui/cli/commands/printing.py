@@ -53,8 +53,6 @@ async def cmd_print(args: argparse.Namespace, out: Out) -> int:
     async with engine_for(settings) as engine:
         if args.batch:
             batch = engine.batches.get(args.batch)
-            if not batch.path.is_file():
-                raise CdtuiError(f"The document of batch {batch.id} is missing: {batch.path}.")
         else:
             # unknown or ambiguous: a usage error before anything is made
             ids = [engine.resolve_order(key) for key in args.order_ids]

@@ -38,6 +38,10 @@ EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
         ("Enter", "Buy the label with the highlighted option"),
         ("Tab", "Between the options and the weight"),
     ],
+    "ScanScreen": [
+        ("Enter", "Ends a scan (a scanner sends it); alone, buys a complete order's label"),
+        ("F1", "This help (letters go into the scan field)"),
+    ],
     "AddressDialog": [
         ("Tab / Shift+Tab", "Next / previous field"),
         ("Enter", "Use this address for the label"),

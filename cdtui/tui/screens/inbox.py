@@ -26,11 +26,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input
 
+from cdtui.batches import Batch, batch_size
 from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
 from cdtui.orders.enums import State
 from cdtui.storage.store import gc_paused
 from cdtui.tui import format as fmt
+from cdtui.tui.dialogs.batches import BatchesDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal, cancel_label_question
 from cdtui.tui.dialogs.label import LabelChoice, LabelDialog
 from cdtui.tui.dialogs.order_detail import OrderDetailDialog
@@ -119,6 +121,7 @@ class InboxScreen(Screen[None]):
         Binding("r", "refuse", "Refuse", id="inbox.refuse"),
         Binding("c", "cancel_label", "Cancel label", id="inbox.cancel_label"),
         Binding("o", "open_label", "Print label", id="inbox.open_label"),
+        Binding("P", "reprint_batch", "Reprint batch", show=False, id="inbox.reprint_batch"),
         Binding("R", "retry_failed", "Retry failed", id="inbox.retry"),
         Binding("w", "hide_results", "Hide results", show=False, id="inbox.hide_results"),
         Binding("slash", "search", "Search", id="inbox.search"),
@@ -717,3 +720,38 @@ class InboxScreen(Screen[None]):
                 )
         except CdtuiError as exc:
             self.app.notify(exc.message, title=f"Label of {reference}", severity="error")
+
+    def action_reprint_batch(self) -> None:
+        """P: today's print batches, the last one highlighted; the one chosen is printed
+        again (read and printed in workers)."""
+        engine = host(self).engine
+        if engine is None:
+            return
+        if not engine.settings.print_command:
+            self.app.notify(
+                "No print command is set: set one in Setup to print batches.",
+                title="Print batches",
+                severity="error",
+            )
+            return
+
+        async def recent() -> list[Batch]:
+            return await asyncio.to_thread(engine.batches.recent, engine.clock())
+
+        def chosen(batch_id: str | None) -> None:
+            if batch_id:
+                self.reprint_batch(batch_id)
+
+        self.app.push_screen(BatchesDialog(recent), chosen)
+
+    @work(group="print", exit_on_error=False)
+    async def reprint_batch(self, batch_id: str) -> None:
+        engine = host(self).engine
+        assert engine is not None
+        try:
+            batch = await asyncio.to_thread(engine.batches.get, batch_id)
+            await engine.print_batch(batch)
+        except CdtuiError as exc:
+            self.app.notify(exc.message, title=f"Batch {batch_id}", severity="error")
+            return
+        self.app.notify(f"Sent to the printer: {batch_size(batch)}.", title=f"Batch {batch_id}")

@@ -89,6 +89,11 @@ class RunPanel(Vertical):
             lines.append(f"{references.get(order_id) or fmt.safe(order_id)}: ", style="bold")
             lines.append(fmt.safe(reason), style=style)
 
+        if summary.batch:  # the one print of the run's labels
+            lines.append(
+                fmt.safe(summary.batch),
+                style=palette.rich(palette.ERROR if summary.batch_failed else palette.SUCCESS),
+            )
         for order_id, reason in failed.items():
             line(order_id, reason, palette.rich(palette.ERROR))
         for order_id in done:

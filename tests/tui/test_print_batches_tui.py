@@ -1,0 +1,157 @@
+"""Print batches in the TUI at 80×24: a bulk run prints its labels once and says so; P
+offers today's batches (the last one first) and prints the chosen one again."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from textual.widgets import OptionList, Static
+from textual.widgets._toast import Toast
+from tui_helpers import inbox_loaded, wait_for
+
+from cdtui.models import State
+from cdtui.storage.store import Store
+from cdtui.tui.app import CdtuiApp
+from cdtui.tui.dialogs.batches import BatchesDialog
+from cdtui.tui.dialogs.confirm import ConfirmationModal
+from cdtui.tui.screens.inbox import InboxScreen
+from cdtui.tui.widgets.order_table import OrderTable
+
+
+class Printer:
+    """A print command that notes each call and keeps a copy of what it was given."""
+
+    def __init__(self, folder: Path) -> None:
+        self.log = folder / "calls.jsonl"
+        self.copies = folder / "printed"
+        self.copies.mkdir()
+        script = folder / "record-print.py"
+        script.write_text(
+            "import json, shutil, sys, pathlib\n"
+            f"log = pathlib.Path({str(self.log)!r})\n"
+            "with log.open('a') as f:\n"
+            "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+            "n = len(log.read_text().splitlines())\n"
+            f"shutil.copy(sys.argv[-1], pathlib.Path({str(self.copies)!r}) / f'{{n}}.pdf')\n"
+        )
+        self.command = f"{sys.executable} {script}"
+
+    @property
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def copy(self, n: int) -> bytes:
+        return (self.copies / f"{n}.pdf").read_bytes()
+
+
+def inbox(app: CdtuiApp) -> InboxScreen:
+    return next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+
+
+def panel_text(app: CdtuiApp) -> str:
+    screen = inbox(app)
+    return " ".join(
+        str(screen.query_one(f"#{n}", Static).render()) for n in ("run-text", "run-results")
+    )
+
+
+def dialog_text(app: CdtuiApp) -> str:
+    """The batch dialog's title, status line and rows, as shown."""
+    screen = app.screen
+    if not isinstance(screen, BatchesDialog):
+        return ""
+    parts = [str(w.render()) for w in screen.query(Static)]
+    listing = screen.query_one(OptionList)
+    parts += [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+    return "\n".join(parts)
+
+
+def french_orders(home: Path, n: int) -> list[str]:
+    return [
+        r.order_id
+        for r in Store(home).orders(state=State.TO_SHIP)
+        if r.order.shipping_address is not None
+        and r.order.shipping_address.country_code == "FR"
+        and not r.order.shipping_address.pickup_id
+        and "FAIL" not in (r.order.shipping_address.address_line1 or "").upper()
+    ][:n]
+
+
+async def test_bulk_run_prints_once_and_p_prints_the_batch_again(
+    synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printer = Printer(tmp_path)
+    monkeypatch.setenv("CDTUI_PRINT_COMMAND", printer.command)
+    ids = french_orders(synced_home, 3)
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: inbox_loaded(app))
+        table = inbox(app).query_one(OrderTable)
+        for order_id in ids:
+            table.move_to(order_id)
+            await pilot.press("space")
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmationModal), within=20)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Printed in one go" in panel_text(app), within=30)
+        # one call of the print command for the three labels, with their merged PDF
+        assert len(printer.calls) == 1
+        reader = PdfReader(io.BytesIO(printer.copy(1)))
+        assert len(reader.pages) == 3
+        labels = [Store(synced_home).order(i).label for i in ids]
+        text = "\n".join(page.extract_text() for page in reader.pages)
+        assert all(lb is not None and lb.tracking_number in text for lb in labels)
+        assert "3 labels on 3 A6 pages" in panel_text(app)
+        assert "P prints it again" in panel_text(app)
+
+        # P: today's batches, the last one highlighted; Enter prints it again
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesDialog))
+        await wait_for(pilot, lambda: app.screen.query_one(OptionList).option_count == 1)
+        shown = dialog_text(app)
+        assert "Print a batch again" in shown and "3 labels on 3 A6 pages" in shown
+        assert "printed ×1" in shown
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(printer.calls) == 2, within=15)
+        assert isinstance(app.screen, InboxScreen)
+        assert printer.copy(2) == printer.copy(1)
+        assert printer.calls[1] == printer.calls[0]
+
+        # Escape closes the dialog without printing
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesDialog))
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, InboxScreen) and len(printer.calls) == 2
+
+
+async def test_p_without_a_print_command_or_a_batch_says_so(
+    synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for(pilot, lambda: inbox_loaded(app))
+        await pilot.press("P")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, InboxScreen)
+        [toast] = app.screen.query(Toast)
+        assert "No print command is set" in str(toast.render())
+
+    monkeypatch.setenv("CDTUI_PRINT_COMMAND", Printer(tmp_path).command)
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: inbox_loaded(app))
+        await pilot.press("P")
+        await wait_for(pilot, lambda: "No print batch yet" in dialog_text(app))
+        await pilot.press("enter")  # nothing to print: the dialog stays
+        assert isinstance(app.screen, BatchesDialog)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, InboxScreen)
