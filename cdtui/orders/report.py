@@ -106,6 +106,12 @@ class ReportRow:
         self.tracking_refused += other.tracking_refused
         self.labels.extend(other.labels)
 
+    def late_text(self, shown: int = 8) -> str:
+        """The references shipped late, the first ``shown`` of them (``+ 12 more``)."""
+        refs = self.late_orders
+        more = f" + {len(refs) - shown} more" if len(refs) > shown else ""
+        return ", ".join(refs[:shown]) + more
+
     def cost_text(self, *, unpriced: bool = True) -> str:
         """``12.40 EUR`` (several currencies joined, ``+ 2 unpriced`` when some lack a
         price and ``unpriced`` says so, ``price unknown`` when none has one, ``-`` when

@@ -163,6 +163,10 @@ def test_the_day_per_integration_and_channel_with_prices_late_cancelled_and_pend
         ("Bazar", "Cdiscount", 0, 0, 1, {"EUR": Decimal("6.00")}, 0, 1, 0, 0),
     ]
     assert report.rows[0].late_orders == ["REF-A2"]
+    assert report.rows[0].late_text() == "REF-A2"
+    many = report.rows[0]
+    many.late_orders = [f"R{n}" for n in range(11)]
+    assert many.late_text(3) == "R0, R1, R2 + 8 more"
     assert [lb.order_id for lb in report.rows[0].labels] == ["A3", "A1", "A2"]
     assert report.rows[0].cost_text() == "13.00 EUR, + 1 unpriced"
     t = report.totals

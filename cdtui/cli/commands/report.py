@@ -74,7 +74,7 @@ def show(report: DayReport, out: Out) -> None:
     table(HEADERS, rows, out)
     t = report.totals
     if t.late_orders:
-        say(f"Shipped late: {', '.join(t.late_orders)}", file=out)
+        say(f"Shipped late: {t.late_text()}", file=out)
     if t.tracking_refused:
         say(f"Tracking refused by the marketplace (needs you): {t.tracking_refused}", file=out)
     if t.labels_price_unknown:

@@ -167,7 +167,7 @@ class ReportScreen(Screen[None]):
             notes.append(fmt.safe(text), style=style)
 
         if t.late_orders:
-            line(f"Shipped late: {', '.join(t.late_orders)}", palette.rich(palette.ALERT))
+            line(f"Shipped late: {t.late_text(4)}", palette.rich(palette.ALERT))
         if t.tracking_pending:
             line(f"Tracking updates waiting to be sent: {t.tracking_pending}")
         if t.tracking_refused:
