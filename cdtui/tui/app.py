@@ -581,6 +581,7 @@ class CdtuiApp(App[int], inherit_bindings=False):
         if isinstance(outcomes, LabelRun):
             summary.batch, summary.batch_failed = run_news(outcomes)
         for outcome in outcomes:
+            summary.outcomes[outcome.order_id] = outcome
             if outcome.ok:
                 summary.ok.append(outcome.order_id)
                 self.post_message(LabelCreated(outcome))

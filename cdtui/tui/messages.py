@@ -95,6 +95,8 @@ class RunSummary:
     #: batch could not be made or printed
     batch: str | None = None
     batch_failed: bool = False
+    #: each order's outcome (carrier, tracking, whether it was sent: the scan screen's)
+    outcomes: dict[str, LabelOutcome] = field(default_factory=dict)
 
 
 class LabelRunFinished(_AppMessage):

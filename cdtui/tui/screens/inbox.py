@@ -50,6 +50,7 @@ from cdtui.tui.screens.inbox_view import (
     shop_name,
 )
 from cdtui.tui.screens.report import ReportScreen
+from cdtui.tui.screens.scan import ScanScreen
 from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.line import FittedLine
 from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
@@ -125,6 +126,7 @@ class InboxScreen(Screen[None]):
         Binding("R", "retry_failed", "Retry failed", id="inbox.retry"),
         Binding("w", "hide_results", "Hide results", show=False, id="inbox.hide_results"),
         Binding("slash", "search", "Search", id="inbox.search"),
+        Binding("S", "scan", "Scan to ship", show=False, id="inbox.scan"),
         Binding("f", "next_filter", "Filter", id="inbox.filter"),
         *[
             Binding(
@@ -314,6 +316,13 @@ class InboxScreen(Screen[None]):
         if self.integration and self.integration not in {i.id for i in host(self).integrations()}:
             self.integration = None
         self._reload_soon()
+
+    # ------------------------------------------------------------ scan to ship
+
+    def action_scan(self) -> None:
+        """Scan mode: an order's slip, its items, its label (``screens/scan.py``)."""
+        if host(self).engine is not None:
+            self.app.push_screen(ScanScreen())
 
     # ------------------------------------------------------------ search & filters
 
