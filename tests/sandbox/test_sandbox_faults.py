@@ -153,17 +153,20 @@ def test_probabilities_are_seeded(sandbox_factory) -> None:
 
 def test_add_orders_now_and_state(sandbox: SandboxServer) -> None:
     before = httpx.get(f"{sandbox.url}/_sandbox/state").json()
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    earliest = sandbox.world.now().strftime(stamp)
     resp = httpx.post(f"{sandbox.url}/_sandbox/orders", json={"count": 3})
+    latest = sandbox.world.now().strftime(stamp)
     after = httpx.get(f"{sandbox.url}/_sandbox/state").json()
     ids = resp.json()["order_ids"]
     assert resp.status_code == 201 and len(ids) == 3
     seller = "98979"
     assert after["sellers"][seller]["orders"] == before["sellers"][seller]["orders"] + 3
-    now = sandbox.world.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    for order_id in ids:
+    for order_id in ids:  # made now (the second may turn during the request)
         order = sandbox.world.order(order_id)
         assert order["status"] == "InPreparation"
-        assert order["createdAt"] == order["updatedAt"] == now
+        assert order["createdAt"] == order["updatedAt"]
+        assert earliest <= order["createdAt"] <= latest
     bad = httpx.post(f"{sandbox.url}/_sandbox/orders", json={"count": 1, "status": "Lost"})
     assert bad.status_code == 400
 
