@@ -18,6 +18,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextvars import ContextVar
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -266,6 +267,8 @@ class Settings(BaseSettings):
     #: paper of the print batches: A6, one label a page; A4, four A6 labels a sheet
     print_paper: Literal["A6", "A4"] = "A6"
     sync_interval: int = Field(default=600, ge=30)
+    #: an order still to ship is "due soon" when its ship-by falls within these hours
+    due_soon_hours: int = Field(default=4, ge=1, le=168)
     #: Sendcloud carrier code or name -> Octopia carrier label
     carrier_map: dict[str, str] = Field(default_factory=dict)
     sendcloud_writes_per_second: float = Field(default=15, gt=0)
@@ -375,6 +378,11 @@ class Settings(BaseSettings):
         return self.home / "logs"
 
     @property
+    def due_soon_margin(self) -> timedelta:
+        """``due_soon_hours`` as a duration (``cdtui.orders.deadlines``)."""
+        return timedelta(hours=self.due_soon_hours)
+
+    @property
     def labels_path(self) -> Path:
         """``labels_dir``, always set once validated (typed without ``None``)."""
         assert self.labels_dir is not None
@@ -438,6 +446,7 @@ _SETTING_NAMES = {
     "label_format": "The label format (--label-format)",
     "print_command": "The print command (--print-command)",
     "print_paper": "The batch paper (--paper)",
+    "due_soon_hours": "The due-soon margin (--due-soon-hours)",
     "carrier_map": "The carrier map (--carrier-map)",
     "scan_verify": "The scan verification (--scan-verify)",
     "scan_confirm": "The scan confirmation (--scan-confirm)",

@@ -3,21 +3,26 @@ an order comes from its summary, the one definition both read."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from cdtui.cli.base import dt
 from cdtui.errors import CdtuiError
-from cdtui.models import Integration, OrderRecord
+from cdtui.models import Integration, OrderRecord, utcnow
+from cdtui.orders.deadlines import DEFAULT_MARGIN, due_word
 from cdtui.orders.shipping import rules_of
 from cdtui.orders.summary import summarize_record
 
 
-def order_json(rec: OrderRecord) -> dict[str, Any]:
+def order_json(
+    rec: OrderRecord, *, now: datetime | None = None, margin: timedelta = DEFAULT_MARGIN
+) -> dict[str, Any]:
     """An order as ``cdtui orders --json`` prints it: what the inbox shows of it (the
     reference, ship-by, customer, destination, items, delivery mode and relay point)
-    comes from its summary, the one definition both read."""
+    comes from its summary, the one definition both read. ``due``: ``"late"`` or
+    ``"due_soon"`` (ship-by within ``margin`` of ``now``) for an order still to ship,
+    else null (``cdtui.orders.deadlines``)."""
     label = rec.label
     push = rec.push
     summary = summarize_record(rec)
@@ -38,6 +43,7 @@ def order_json(rec: OrderRecord) -> dict[str, Any]:
         "created_at": dt(rec.order.created_at),
         "updated_at": dt(rec.order.updated_at),
         "ship_by": dt(summary.ship_by),
+        "due": due_word(summary, now or utcnow(), margin),
         "customer": summary.customer or None,
         "country": summary.country_code,
         "postal_code": summary.postal_code,

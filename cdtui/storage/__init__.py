@@ -12,6 +12,7 @@ Layout::
                                     (what list views show, ``cdtui/orders/summary.py``)
     data/orders/<integration>/index the sync index: per order file its stamp, its orders
                                     in work, each order's updatedAt and hash (``index``)
+    data/announced.json             the alerts each destination was given (``announced``)
     data/backups/v<N>-<time>/       copies made before a schema migration
     data/backups/summaries-v<N>-<time>/
                                     copies made before the summaries are written again
@@ -50,6 +51,7 @@ Modules, bottom up (each imports only those above it):
 - ``index``      the sync index of an integration (``OrderIndex``) and its trust rule
 - ``shards``     one order file (``_Shard``): its records and rows caches
 - ``writes``     what a transaction wrote, written once at its end, then the indexes
+- ``announced``  ``announced.json``: the alerts each destination was given
 - ``store``      ``Store``, the API, with its lock and transactions
 
 Import from ``cdtui.storage.store`` (``Store``, ``PreparedOrder``, ``shard_index``, ...)

@@ -44,7 +44,7 @@ from cdtui.models import Integration, Order, OrderRecord, utcnow
 from cdtui.orders.enums import PushStatus, State
 from cdtui.orders.states import derive_state
 from cdtui.orders.summary import OrderSummary, summarize_record
-from cdtui.storage import meta
+from cdtui.storage import announced, meta
 from cdtui.storage.fastmodels import (
     PreparedOrder,
     _digest,
@@ -686,6 +686,27 @@ class Store:
             for r in self.orders_in_work()
             if r.push is not None and r.push.status == PushStatus.PENDING
         ]
+
+    def update_announced(
+        self, sink: str, fn: Callable[[announced.Announced], announced.Announced]
+    ) -> announced.Announced:
+        """Change what ``sink`` was told (``announced.py``) on the freshest copy, under
+        the inter-process lock: ``fn`` gets the sink's record (order id -> thresholds)
+        and returns the new one; an unchanged record writes nothing."""
+        path = self.data_dir / announced.FILE_NAME
+        with self._locked():
+            sinks = announced.read(path)
+            current = sinks.get(sink, {})
+            new = fn(dict(current))
+            if new != current:
+                sinks[sink] = new
+                announced.write(path, sinks)
+        return new
+
+    def announced_to(self, sink: str) -> announced.Announced:
+        """What ``sink`` was told: order id -> the thresholds announced."""
+        with self._locked():
+            return announced.read(self.data_dir / announced.FILE_NAME).get(sink, {})
 
     @_synchronized
     def counts(self, integration_id: str | None = None) -> dict[str, int]:

@@ -40,6 +40,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from cdtui.alerts import AlertBook, summary_text
 from cdtui.batches import LabelRun, run_news
 from cdtui.config import Settings, load_settings, resolve_home
 from cdtui.errors import CdtuiError, ConfigError, StoreError
@@ -520,6 +521,28 @@ class CdtuiApp(App[int], inherit_bindings=False):
         self._remember_store()
         self.orders_changed.publish(None)
         self.integrations_changed.publish(None)
+        self._find_alerts()
+
+    @work(thread=True, group="alerts", exit_on_error=False)
+    def _find_alerts(self) -> None:
+        """New orders to accept, orders due soon or late (``cdtui/alerts.py``), each
+        told once whatever the syncs and restarts: read off the event loop (the store
+        reads files); when there are some, one bell and one warning."""
+        engine = self.engine
+        if engine is None:
+            return
+        margin = engine.settings.due_soon_margin
+        try:
+            alerts = AlertBook(engine.store, "tui", margin=margin, clock=self.clock).take()
+        except CdtuiError as exc:
+            log.warning("alerts not checked: %s", exc.message)
+            return
+        if alerts:
+            self.call_from_thread(self._shout, summary_text(alerts, margin))
+
+    def _shout(self, summary: str) -> None:
+        self.bell()
+        self.notify(summary, title="Orders need you", severity="warning", timeout=12)
 
     def on_integrations_changed(self, _: IntegrationsChanged) -> None:
         self._remember_store()

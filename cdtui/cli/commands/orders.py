@@ -30,6 +30,11 @@ def register(sub: Any) -> None:
     o = sub.add_parser("orders", help="list stored orders")
     o.add_argument("--integration", metavar="ID")
     o.add_argument("--status", metavar="STATUS", choices=[s.value for s in State])
+    o.add_argument(
+        "--due-soon",
+        action="store_true",
+        help="only orders to ship that are late or due within due_soon_hours",
+    )
     o.add_argument("--json", action="store_true")
     a = sub.add_parser("accept", help="accept an order waiting for acceptance")
     a.add_argument("order_id", metavar="ORDER_ID")
@@ -66,9 +71,13 @@ async def cmd_sync(args: argparse.Namespace, out: Out) -> int:
 
 
 async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
-    engine = engine_for(current_settings())
+    settings = current_settings()
+    engine = engine_for(settings)
     records = engine.orders(integration_id=args.integration, state=args.status)
-    listed = [(r, order_json(r)) for r in records]
+    now, margin = engine.clock(), settings.due_soon_margin
+    listed = [(r, order_json(r, now=now, margin=margin)) for r in records]
+    if args.due_soon:
+        listed = [(r, j) for r, j in listed if j["due"] is not None]
     # the inbox's order: the most urgent first (no deadline last), then by order id
     listed.sort(key=lambda rj: (rj[1]["ship_by"] is None, rj[1]["ship_by"] or "", rj[0].order_id))
     if args.json:
@@ -84,17 +93,29 @@ async def cmd_orders(args: argparse.Namespace, out: Out) -> int:
                 r.channel_id,
                 r.state.value,
                 (j["ship_by"] or "")[:10],
+                (j["due"] or "").replace("_", " "),
                 j["country"] or "",
                 j["tracking_number"] or "",
                 r.attention or r.error or "",
             ]
         )
     table(
-        ["ORDER", "REFERENCE", "INT", "CHANNEL", "STATE", "SHIP BY", "TO", "TRACKING", "NOTE"],
+        [
+            "ORDER",
+            "REFERENCE",
+            "INT",
+            "CHANNEL",
+            "STATE",
+            "SHIP BY",
+            "DUE",
+            "TO",
+            "TRACKING",
+            "NOTE",
+        ],
         rows,
         out,
     )
-    say(f"{len(records)} order(s)", file=out)
+    say(f"{len(listed)} order(s)", file=out)
     return EXIT_OK
 
 

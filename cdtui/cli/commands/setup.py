@@ -37,6 +37,13 @@ def register(sub: Any) -> None:
         choices=("a6", "a4"),
         help="paper of the print batches: a6 (one label a page) or a4 (four labels a sheet)",
     )
+    s.add_argument(
+        "--due-soon-hours",
+        metavar="N",
+        type=positive_int,
+        help="an order to ship is due soon when its ship-by is within N hours "
+        "(1 to 168; default 4)",
+    )
     for flag, what in (
         ("--scan-verify", "scan mode: each item must be scanned (off: the order's scan buys)"),
         ("--scan-confirm", "scan mode: a complete order waits for Enter before buying"),
@@ -64,6 +71,7 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
         ("label_format", "label_format"),
         ("print_command", "print_command"),
         ("paper", "print_paper"),
+        ("due_soon_hours", "due_soon_hours"),
     ):
         value = getattr(args, flag)
         if value is not None:

@@ -248,10 +248,11 @@ class InboxScreen(Screen[None]):
                 self.app.notify, exc.message, title="Cannot read the orders", severity="error"
             )
             return
-        now = app.clock()
+        now, margin = app.clock(), engine.settings.due_soon_margin
         with gc_paused():  # tens of thousands of small objects; nothing to collect
             rows = [
-                build_row(o, now, names.get(o.integration_id, o.integration_id)) for o in orders
+                build_row(o, now, names.get(o.integration_id, o.integration_id), margin)
+                for o in orders
             ]
             rows.sort(key=lambda r: r.sort_key(sort_key))
         self.post_message(OrdersLoaded(generation, rows, sort_key))

@@ -1,8 +1,9 @@
 """What the inbox shows: its filters and its head line. Pure functions over display rows.
 
 The state filters come from ``cdtui.orders.states.STATES`` (each state names its filter
-key and title; states sharing a key share a filter), around the two that are not one
-state: ``0`` every order, ``5`` the orders that need attention.
+key and title; states sharing a key share a filter), around the three that are not one
+state: ``0`` every order, ``5`` the orders that need attention, ``9`` the orders to ship
+that are late or due soon (``cdtui.orders.deadlines``, the ``due_soon_hours`` margin).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from cdtui.orders.deadlines import Deadline
 from cdtui.orders.enums import State
 from cdtui.orders.states import STATES
 from cdtui.tui import format as fmt
@@ -30,10 +32,15 @@ class StateFilter:
     title: str
     states: frozenset[State] | None  # None: every state
     attention: bool = False
+    #: only orders to ship that are late or due soon
+    due_soon: bool = False
 
 
 ALL = StateFilter("0", "All", None)
 NEEDS_ATTENTION = StateFilter("5", "Needs attention", None, attention=True)
+DUE_SOON = StateFilter("9", "Due soon", None, due_soon=True)
+#: the deadline classes the due-soon filter shows (the late ones first: by ship-by)
+_URGENT = frozenset({Deadline.LATE, Deadline.DUE_SOON})
 #: the filter the inbox opens on
 TO_SHIP = next(i.filter_key for i in STATES if i.state == State.TO_SHIP)
 
@@ -43,7 +50,7 @@ def state_filters() -> tuple[StateFilter, ...]:
     grouped: dict[str, tuple[str, set[State]]] = {}
     for info in STATES:
         grouped.setdefault(info.filter_key, (info.filter_title, set()))[1].add(info.state)
-    filters = [ALL, NEEDS_ATTENTION]
+    filters = [ALL, NEEDS_ATTENTION, DUE_SOON]
     filters += [StateFilter(key, title, frozenset(s)) for key, (title, s) in grouped.items()]
     return tuple(sorted(filters, key=lambda f: f.key))
 
@@ -64,11 +71,13 @@ def filter_rows(
     terms = fold(search).split()
     states = state_filter.states
     attention = state_filter.attention
+    due_soon = state_filter.due_soon
     return [
         r
         for r in rows
         if (states is None or r.state in states)
         and (not attention or r.attention or r.error)
+        and (not due_soon or r.deadline in _URGENT)
         and (channel is None or r.channel_id == channel)
         and (integration is None or r.integration_id == integration)
         and all(t in r.haystack for t in terms)
@@ -110,10 +119,11 @@ def head_parts(
     filters: list[str],
     sort: str,
 ) -> tuple[Part, ...]:
-    """``To ship (12) · channel Cdiscount · 2 late · 1 due today · ... · sort ship-by``:
-    the filter and the other filters in force are never dropped; at a narrow width the
-    counts (over every row) are shortened, then dropped, the least telling first."""
-    to_ship = overdue = today = attention = 0
+    """``To ship (12) · channel Cdiscount · 2 late · 3 due soon · 1 due today · ... ·
+    sort ship-by``: the filter and the other filters in force are never dropped; at a
+    narrow width the counts (over every row) are shortened, then dropped, the least
+    telling first. "Due soon": to ship within the margin (``Row.deadline``)."""
+    to_ship = overdue = today = attention = soon = 0
     for r in rows:
         if r.state == State.TO_SHIP:
             to_ship += 1
@@ -121,6 +131,8 @@ def head_parts(
                 overdue += 1
             elif r.due == fmt.Due.TODAY:
                 today += 1
+        if r.deadline == Deadline.DUE_SOON:
+            soon += 1
         if r.attention or r.error:
             attention += 1
     parts = [Part(state_filter.title, style="bold"), Part(f" ({shown})", glued=True)]
@@ -129,6 +141,8 @@ def head_parts(
         parts.append(Part(f"{selected} selected", 1, style=palette.rich(palette.MARK)))
     if overdue:
         parts.append(Part(f"{overdue} late", 2, style=palette.rich(palette.ALERT)))
+    if soon:
+        parts.append(Part(f"{soon} due soon", 2, f"{soon} soon", palette.rich(palette.ALERT)))
     if today:
         parts.append(Part(f"{today} due today", 3, f"{today} today", palette.rich(palette.WARNING)))
     if attention:

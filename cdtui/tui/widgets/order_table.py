@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cdtui.orders.deadlines import DEFAULT_MARGIN, Deadline, order_due
 from cdtui.orders.enums import State
 from cdtui.orders.states import OPEN_STATES, STATE_INFO
 from cdtui.tui import format as fmt
@@ -84,6 +85,8 @@ class Row:
     haystack: str
     ship_ts: float
     date_ts: float
+    #: late, due soon or later (``cdtui.orders.deadlines``) when still to ship, else None
+    deadline: Deadline | None = None
 
     @property
     def reference(self) -> str:
@@ -118,8 +121,14 @@ def fold(text: str) -> str:
     return text.translate(_PLAIN) if _UNPLAIN.search(text) else text
 
 
-def build_row(order: OrderSummary, now: datetime, integration_name: str) -> Row:
-    """The display row of an order (its summary: no pydantic record is needed)."""
+def build_row(
+    order: OrderSummary,
+    now: datetime,
+    integration_name: str,
+    margin: timedelta = DEFAULT_MARGIN,
+) -> Row:
+    """The display row of an order (its summary: no pydantic record is needed);
+    ``margin``: how close a ship-by makes an order due soon."""
     due_at = order.ship_by
     ship_text, due = fmt.ship_by(due_at, now, open_=order.state in OPEN_STATES)
     ordered = order.ordered_at
@@ -153,6 +162,7 @@ def build_row(order: OrderSummary, now: datetime, integration_name: str) -> Row:
         haystack=haystack,
         ship_ts=due_at.timestamp() if due_at else _FAR,
         date_ts=ordered.timestamp() if ordered else 0.0,
+        deadline=order_due(order, now, margin) if due_at else None,
     )
 
 
