@@ -62,6 +62,14 @@ class BatchItem:
     customs_path: Path | None = None
 
 
+@dataclass(frozen=True)
+class Paperwork:
+    """A document printed with the labels: ``picking list`` or ``packing slips``."""
+
+    kind: str
+    data: bytes
+
+
 @dataclass
 class Batch:
     """A kept batch: its document, what it holds, when it was printed."""
@@ -77,6 +85,8 @@ class Batch:
     #: ZPL batches: the customs declarations, in a PDF beside the stream
     customs_path: Path | None = None
     prints: list[str] = field(default_factory=list)
+    #: the documents printed before the labels ("picking list", "packing slips")
+    documents: list[str] = field(default_factory=list)
 
     @property
     def order_ids(self) -> list[str]:
@@ -94,6 +104,7 @@ class Batch:
             "orders": self.orders,
             "customs_path": str(self.customs_path) if self.customs_path else None,
             "prints": self.prints,
+            "documents": self.documents,
         }
 
 
@@ -124,15 +135,14 @@ def _pdf_pages(data: bytes, reference: str, what: str) -> list[Any]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    subject = f"The {what} of order {reference}" if reference else f"The {what}"
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = list(reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise CdtuiError(
-            f"The {what} of order {reference} is not a readable PDF ({exc})."
-        ) from None
+        raise CdtuiError(f"{subject} is not a readable PDF ({exc}).") from None
     if not pages:
-        raise CdtuiError(f"The {what} of order {reference} has no page.")
+        raise CdtuiError(f"{subject} has no page.")
     return pages
 
 
@@ -200,15 +210,21 @@ def _write_pdf(writer: Any) -> bytes:
     return buffer.getvalue()
 
 
-def merge_pdf(items: Sequence[BatchItem], paper: str) -> tuple[bytes, int]:
+def merge_pdf(
+    items: Sequence[BatchItem], paper: str, documents: Sequence[Paperwork] = ()
+) -> tuple[bytes, int]:
     """One PDF of the items' labels and customs declarations; (bytes, page count).
 
-    A6: each label page as it is, its customs declaration after it. A4: the label pages
-    four to a sheet, then the customs declarations (A4 documents) as they are.
+    ``documents`` (a picking list, packing slips) come first, as they are. A6: each label
+    page as it is, its customs declaration after it. A4: the label pages four to a
+    sheet, then the customs declarations (A4 documents) as they are.
     """
     from pypdf import PdfWriter
 
     writer = PdfWriter()
+    for paperwork in documents:
+        for page in _pdf_pages(paperwork.data, "", paperwork.kind):
+            writer.add_page(page)
     labels: list[Any] = []
     customs: list[Any] = []
     for item in items:
@@ -298,14 +314,27 @@ class Batches:
 
     # ---- create
 
-    def create(self, items: Sequence[BatchItem], *, paper: str, now: datetime) -> Batch:
-        """Make and keep the batch of these items (``UsageError`` when there is none)."""
+    def create(
+        self,
+        items: Sequence[BatchItem],
+        *,
+        paper: str,
+        now: datetime,
+        documents: Sequence[Paperwork] = (),
+    ) -> Batch:
+        """Make and keep the batch of these items (``UsageError`` when there is none),
+        ``documents`` first."""
         if not items:
             raise UsageError("There is no label to put in a batch.")
         fmt = format_of(items)
+        if fmt == "zpl" and documents:
+            raise UsageError(
+                "Picking lists and packing slips are PDF, the labels ZPL: print them apart "
+                "(`cdtui picklist`, `cdtui slips`)."
+            )
         customs: bytes | None = None
         if fmt == "pdf":
-            document, pages = merge_pdf(items, paper)
+            document, pages = merge_pdf(items, paper, documents)
             labels = len(items)
         else:
             document, labels = concat_zpl(items)
@@ -334,6 +363,7 @@ class Batches:
             labels=labels,
             pages=pages,
             customs_path=folder / f"{stem}-customs.pdf" if customs else None,
+            documents=[d.kind for d in documents],
         )
         try:
             write_file_atomically(path, document)
@@ -449,7 +479,7 @@ class Batches:
             created_at = datetime.fromisoformat(created) if isinstance(created, str) else None
         except ValueError:
             created_at = None
-        prints = body.get("prints")
+        prints, docs = body.get("prints"), body.get("documents")
         return Batch(
             id=f"{day}-{stem}",
             path=path,
@@ -461,6 +491,7 @@ class Batches:
             pages=body["pages"] if isinstance(body.get("pages"), int) else None,
             customs_path=customs if body.get("customs_file") else None,
             prints=[p for p in prints if isinstance(p, str)] if isinstance(prints, list) else [],
+            documents=[d for d in docs if isinstance(d, str)] if isinstance(docs, list) else [],
         )
 
     def printed(self, batch: Batch, at: datetime) -> None:
@@ -473,13 +504,18 @@ class Batches:
             log.warning("batch %s: the print could not be noted: %s", batch.id, exc)
 
 
-def batch_size(batch: Batch) -> str:
-    """``10 labels on 3 A4 pages`` / ``10 ZPL labels``."""
+def batch_size(batch: Batch, *, documents: bool = True) -> str:
+    """``10 labels on 3 A4 pages`` / ``10 ZPL labels``; with ``documents``, what comes
+    before the labels (``picking list + packing slips + 10 labels on 9 A4 pages``)."""
     labels = f"{batch.labels} label{'s' if batch.labels != 1 else ''}"
     if batch.format == "zpl":
         return f"{batch.labels} ZPL label{'s' if batch.labels != 1 else ''}"
     pages = batch.pages or 0
-    return f"{labels} on {pages} {batch.paper} page{'s' if pages != 1 else ''}"
+    before = " + ".join(batch.documents) if documents else ""
+    return (
+        f"{before + ' + ' if before else ''}{labels} on {pages} {batch.paper} "
+        f"page{'s' if pages != 1 else ''}"
+    )
 
 
 def batch_line(batch: Batch, *, printed: bool) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cdtui.batches import Batch, Batches, BatchItem, LabelRun
+from cdtui.batches import Batch, Batches, BatchItem, LabelRun, Paperwork
 from cdtui.claims import new_owner
 from cdtui.config import Settings
 from cdtui.context import reread_order
@@ -518,13 +518,15 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
         shipping_option: str | None = None,
         weight_kg: Decimal | None = None,
+        paperwork: Sequence[str] = (),
     ) -> LabelRun:
         """Labels for several orders, a few at a time; one outcome per order, in order.
         ``shipping_option`` / ``weight_kg``, when given, apply to each of them.
 
         With more than one order, no label is printed as it is bought: the labels (and
         customs declarations) are put in one batch at the end, kept and printed with one
-        call of the print command (``LabelRun.batch``)."""
+        call of the print command (``LabelRun.batch``); ``paperwork`` (``picklist``,
+        ``slips``): the labelled orders' picking list and packing slips go first in it."""
         ids = list(dict.fromkeys(order_ids))
         bulk = len(ids) > 1
         gate = asyncio.Semaphore(BULK_CONCURRENCY)
@@ -560,7 +562,7 @@ class Engine:
         finally:
             self.labels.option_cache = None
         if bulk:
-            await self._batch_run(run)
+            await self._batch_run(run, paperwork)
         return run
 
     # ------------------------------------------------------------ print batches
@@ -570,7 +572,7 @@ class Engine:
         """The print batches kept under the labels folder (``batches.py``)."""
         return Batches(self.settings.labels_path)
 
-    async def _batch_run(self, run: LabelRun) -> None:
+    async def _batch_run(self, run: LabelRun, paperwork: Sequence[str] = ()) -> None:
         """Put a bulk run's saved labels in one batch and print it once."""
         items = []
         for o in run:
@@ -580,7 +582,7 @@ class Engine:
         if not items:
             return
         try:
-            run.batch = await self.make_batch(items)
+            run.batch = await self.make_batch(items, paperwork)
             if self.settings.print_command:
                 await self.print_batch(run.batch)
                 run.printed = True
@@ -597,12 +599,34 @@ class Engine:
             customs_path=customs if customs is not None and customs.is_file() else None,
         )
 
-    async def make_batch(self, items: list[BatchItem]) -> Batch:
-        """Merge these labels into one kept document (in a thread: pypdf and the disk)."""
+    async def make_batch(self, items: list[BatchItem], paperwork: Sequence[str] = ()) -> Batch:
+        """Merge these labels into one kept document (in a thread: pypdf and the disk),
+        after the ``paperwork`` asked for (``picklist``, ``slips``)."""
         paper = self.settings.print_paper
-        return await asyncio.to_thread(self.batches.create, items, paper=paper, now=self.clock())
+        docs = await asyncio.to_thread(self.paperwork, [i.order_id for i in items], paperwork)
+        return await asyncio.to_thread(
+            self.batches.create, items, paper=paper, now=self.clock(), documents=docs
+        )
 
-    async def batch_of_orders(self, order_ids: list[str]) -> Batch:
+    def paperwork(self, order_ids: list[str], kinds: Sequence[str]) -> list[Paperwork]:
+        """The orders' picking list and/or packing slips on the batch paper (``kinds``:
+        ``picklist``, ``slips``); blocking (fpdf2, the store): call it in a thread."""
+        if not kinds:
+            return []
+        # imported here: fpdf2 and python-barcode take half a second to load
+        from cdtui.documents import packing_slips_pdf, picking_list_pdf
+
+        records = [self.store.order(i) for i in order_ids]
+        paper = self.settings.print_paper
+        made = []
+        if "picklist" in kinds:
+            data = picking_list_pdf(records, self.clock().astimezone(), paper)
+            made.append(Paperwork("picking list", data))
+        if "slips" in kinds:
+            made.append(Paperwork("packing slips", packing_slips_pdf(records, paper)))
+        return made
+
+    async def batch_of_orders(self, order_ids: list[str], paperwork: Sequence[str] = ()) -> Batch:
         """A new batch of these orders' existing labels (a missing file is downloaded
         again); ``UsageError`` naming the first order without a label, before anything."""
         ids = list(dict.fromkeys(order_ids))
@@ -616,7 +640,7 @@ class Engine:
             label = self.store.order(order_id).label
             customs = Path(label.customs_path) if label and label.customs_path else None
             items.append(await asyncio.to_thread(self._batch_item, order_id, path, customs))
-        return await self.make_batch(items)
+        return await self.make_batch(items, paperwork)
 
     async def print_batch(self, batch: Batch) -> None:
         """Send the batch's document to the print command, once."""

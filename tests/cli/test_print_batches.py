@@ -244,3 +244,55 @@ def test_a_failing_printer_keeps_the_batch_and_fails_the_run(
     assert "not printed" in r.out
     [batch] = ready("batches", "--json").json()  # type: ignore[misc]
     assert batch["labels"] == 2 and batch["prints"] == []
+
+
+def test_picking_list_and_slips_come_first_in_the_same_batch(
+    ready: Run, printer: Printer, sandbox: SandboxServer
+) -> None:
+    ids = to_ship(ready)[:3]
+    r = ready("label", *ids, "--picklist", "--slips", "--json")
+    assert r.code == 0, r.err
+    outcomes = r.json()
+    assert isinstance(outcomes, list)
+    assert len(printer.calls) == 1  # labels and paperwork: one document, one call
+    reader = printer.pdf(1)
+    pages = [page.extract_text() for page in reader.pages]
+    references = [o["reference"] for o in ready("orders", "--json").json() if o["order_id"] in ids]  # type: ignore[union-attr, index]
+    assert len(pages) > 3 + 1 + 1
+    assert "Picking list" in pages[0]
+    # the slips, one per order (with its reference), then the three labels
+    slips = "\n".join(pages[1:-3])
+    assert all(ref in slips for ref in references)
+    for page, o in zip(pages[-3:], outcomes, strict=True):
+        assert str(o["tracking_number"]) in page
+    [kept] = ready("batches", "--json").json()  # type: ignore[misc]
+    assert kept["documents"] == ["picking list", "packing slips"]
+    assert kept["labels"] == 3 and kept["pages"] == len(pages)
+    listed = ready("batches").out.splitlines()
+    assert listed[0].split() == ["BATCH", "MADE", "LABELS", "WITH", "PRINTS", "ORDERS"]
+    assert "3 labels on" in listed[1] and "list, slips" in listed[1]
+
+    # a fresh batch of two orders with their slips, on A4: the slips, then one sheet
+    assert ready("setup", "--paper", "a4").code == 0
+    r = ready("print", ids[0], ids[1], "--slips")
+    assert r.code == 0, r.err
+    reader = printer.pdf(2)
+    last = reader.pages[-1].extract_text()
+    assert str(outcomes[0]["tracking_number"]) in last
+    assert str(outcomes[1]["tracking_number"]) in last
+    assert round(float(reader.pages[0].mediabox[3])) == 842
+    assert "Picking list" not in reader.pages[0].extract_text()
+
+
+def test_paperwork_flags_refused_where_they_cannot_apply(
+    ready: Run, printer: Printer, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = to_ship(ready)[:2]
+    one = ready("label", ids[0], "--slips")
+    assert one.code == 2 and "cdtui slips" in one.err
+    assert ready("print", "--batch", "2026-11-30-231501-1", "--picklist").code == 2
+    monkeypatch.setenv("CDTUI_LABEL_FORMAT", "zpl")
+    zpl = ready("label", *ids, "--picklist")
+    assert zpl.code == 2 and "ZPL" in zpl.err
+    assert sandbox.world.stats["announce_requests"] == 0, "refused before anything was bought"
+    assert printer.calls == []

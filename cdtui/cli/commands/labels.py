@@ -16,6 +16,7 @@ from cdtui.cli.base import (
     say,
     write_json,
 )
+from cdtui.cli.commands.printing import add_paperwork_flags, paperwork_of
 from cdtui.errors import UsageError
 from cdtui.orders.addresses import AddressOverride
 from cdtui.orders.rules import parse_weight
@@ -52,6 +53,7 @@ def register(sub: Any) -> None:
     )
     for flag, _field in _ADDRESS_FLAGS:
         fix.add_argument(flag, metavar="TEXT")
+    add_paperwork_flags(lb)
     lb.add_argument("--json", action="store_true")
 
     cl = sub.add_parser("cancel-label", help="cancel the order's Sendcloud label")
@@ -73,7 +75,19 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
         raise UsageError(
             "Address corrections and --include-cancel-requests apply to one order at a time."
         )
-    async with engine_for(current_settings()) as engine:
+    paperwork = paperwork_of(args)
+    if paperwork and single:
+        raise UsageError(
+            "--picklist and --slips go in the batch of several orders; for one order use "
+            "`cdtui picklist` / `cdtui slips`."
+        )
+    settings = current_settings()
+    if paperwork and settings.label_format == "zpl":
+        raise UsageError(
+            "Picking lists and packing slips are PDF, the labels ZPL: print them apart "
+            "(`cdtui picklist`, `cdtui slips`)."
+        )
+    async with engine_for(settings) as engine:
         if single:
             outcomes = [
                 await engine.create_label(
@@ -88,7 +102,7 @@ async def cmd_label(args: argparse.Namespace, out: Out) -> int:
             # unknown or ambiguous: a usage error before anything is bought
             ids = [engine.resolve_order(key) for key in args.order_ids]
             outcomes = await engine.create_labels(
-                ids, shipping_option=args.shipping_option, weight_kg=weight
+                ids, shipping_option=args.shipping_option, weight_kg=weight, paperwork=paperwork
             )
     batch = outcomes.batch if isinstance(outcomes, LabelRun) else None
     if args.json:

@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
         help="order ids (SCID…) or marketplace references whose labels make a new batch",
     )
     p.add_argument("--batch", metavar="ID", help="a batch id, as `cdtui batches` lists it")
+    add_paperwork_flags(p)
     p.add_argument("--json", action="store_true")
     b = sub.add_parser("batches", help="the kept print batches, newest first")
     b.add_argument("--json", action="store_true")
@@ -42,11 +43,29 @@ def register(sub: Any) -> None:
     b.set_defaults(handler=cmd_batches)
 
 
+def add_paperwork_flags(parser: Any) -> None:
+    """``--picklist`` / ``--slips``: the orders' picking list, packing slips first in
+    the batch."""
+    parser.add_argument(
+        "--picklist", action="store_true", help="the orders' picking list first in the batch"
+    )
+    parser.add_argument(
+        "--slips", action="store_true", help="the orders' packing slips first in the batch"
+    )
+
+
+def paperwork_of(args: argparse.Namespace) -> list[str]:
+    """The documents asked for with ``--picklist`` / ``--slips``."""
+    return [k for k in ("picklist", "slips") if getattr(args, k, False)]
+
+
 async def cmd_print(args: argparse.Namespace, out: Out) -> int:
     if bool(args.batch) == bool(args.order_ids):
         raise UsageError(
             "Give either --batch ID or the orders to print (see `cdtui print --help`)."
         )
+    if args.batch and paperwork_of(args):
+        raise UsageError("--picklist and --slips make a new batch: give the orders, not --batch.")
     settings = current_settings()
     if not settings.print_command:
         raise UsageError("No print command is set: `cdtui setup --print-command CMD`.")
@@ -56,7 +75,7 @@ async def cmd_print(args: argparse.Namespace, out: Out) -> int:
         else:
             # unknown or ambiguous: a usage error before anything is made
             ids = [engine.resolve_order(key) for key in args.order_ids]
-            batch = await engine.batch_of_orders(ids)
+            batch = await engine.batch_of_orders(ids, paperwork_of(args))
         try:
             await engine.print_batch(batch)
         except CdtuiError as exc:
@@ -89,6 +108,7 @@ async def cmd_batches(args: argparse.Namespace, out: Out) -> int:
         made = b.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if b.created_at else "?"
         refs = [str(o.get("reference") or o.get("order_id") or "") for o in b.orders]
         shown = ", ".join(refs[:3]) + (f" +{len(refs) - 3}" if len(refs) > 3 else "")
-        rows.append([b.id, made, batch_size(b), str(len(b.prints)), shown])
-    table(["BATCH", "MADE", "CONTENT", "PRINTS", "ORDERS"], rows, out)
+        docs = ", ".join(d.split()[-1] for d in b.documents) or "-"
+        rows.append([b.id, made, batch_size(b, documents=False), docs, str(len(b.prints)), shown])
+    table(["BATCH", "MADE", "LABELS", "WITH", "PRINTS", "ORDERS"], rows, out)
     return EXIT_OK
