@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cdtui.models import iso
 from cdtui.orders.deadlines import Deadline, order_due
 from cdtui.orders.enums import State
+from cdtui.storage.files import gc_paused
 from cdtui.text import printable
 
 if TYPE_CHECKING:
@@ -165,7 +166,9 @@ class AlertBook:
 
     def current(self) -> list[Alert]:
         """Every alert the stored orders raise now."""
-        return current_alerts(self.store.order_rows(), self.clock(), self.margin)
+        rows = self.store.order_rows()
+        with gc_paused():  # an alert per order at worst, beside the store's caches
+            return current_alerts(rows, self.clock(), self.margin)
 
     def due(self) -> list[Alert]:
         """The alerts this sink was not given yet (nothing is recorded)."""

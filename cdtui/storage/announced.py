@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cdtui.storage.files import damaged_file, read_json, write_json
+from cdtui.storage.files import damaged_file, gc_paused, read_json, write_json
 
 FILE_NAME = "announced.json"
 VERSION = 1
@@ -31,6 +31,11 @@ def read(path: Path) -> dict[str, Announced]:
     """Every sink's record ({} when the file does not exist yet)."""
     if not path.exists():
         return {}
+    with gc_paused():  # thousands of small objects beside the store's caches
+        return _read(path)
+
+
+def _read(path: Path) -> dict[str, Announced]:
     data: Any = read_json(path)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise damaged_file(path, f"not a version {VERSION} record of announced alerts")
