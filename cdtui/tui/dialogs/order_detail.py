@@ -47,7 +47,8 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold", no_wrap=True)
     head.add_column()
-    ship_by = summarize_record(rec).ship_by  # the one definition of the deadline
+    summary = summarize_record(rec)  # the one definition of the deadline and of why
+    ship_by = summary.ship_by
     ship_text, due = fmt.ship_by(ship_by, now, open_=rec.state in OPEN_STATES)
     alert, note = palette.rich(palette.ALERT), palette.rich(palette.NOTE)
     due_style = {
@@ -55,6 +56,8 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
         fmt.Due.TODAY: palette.rich(palette.WARNING),
     }.get(due, "")
     add_row(head, "State", Text(fmt.state_label(rec), style="bold"))
+    if summary.reason:  # not shippable: why
+        add_row(head, "Why", summary.reason)
     if rec.attention:
         add_row(head, "Attention", fmt.text(rec.attention, alert))
     if rec.error:

@@ -133,7 +133,9 @@ def build_row(
     ship_text, due = fmt.ship_by(due_at, now, open_=order.state in OPEN_STATES)
     ordered = order.ordered_at
     state = fmt.state_label(order)
-    if order.attention:
+    if order.reason_word:  # not shippable: why, in a word ("shipped", "warehouse", ...)
+        state = order.reason_word
+    if order.attention or order.error:  # "!": counted in "need attention"
         state = "! " + state
     # every cell is screen text: API strings through fmt.safe (a newline in a reference
     # must not forge a row, nor an escape reach the terminal)
@@ -149,6 +151,8 @@ def build_row(
         "integration": fmt.safe(integration_name),
     }
     haystack = " ".join([fold(order.order_id), *[fold(c) for c in cells.values()]])
+    if order.reason:
+        haystack += " " + fold(order.reason)
     return Row(
         order_id=order.order_id,
         integration_id=order.integration_id,
@@ -216,6 +220,7 @@ class OrderTable(ScrollView, can_focus=True):
         "order-table--late",
         "order-table--today",
         "order-table--attention",
+        "order-table--cursor-urgent",
     }
 
     DEFAULT_CSS = """
@@ -228,6 +233,7 @@ class OrderTable(ScrollView, can_focus=True):
     OrderTable > .order-table--late { color: $error; text-style: bold; }
     OrderTable > .order-table--today { color: $warning; text-style: bold; }
     OrderTable > .order-table--attention { color: $error; text-style: bold; }
+    OrderTable > .order-table--cursor-urgent { text-style: bold; }
     """
 
     #: the row under the cursor (an index into ``rows``)
@@ -360,17 +366,24 @@ class OrderTable(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("order-table--selected")
         if is_cursor:
             style = style + self.get_component_rich_style("order-table--cursor")
-        segments = [Segment("● " if selected else "  ", style + self._part("mark"))]
+        # on the cursor row the cursor's colours win (red on the cursor's green or orange
+        # cannot be read, least of all in 16 colours): the words "late", "today", "!"
+        # and the mark "●" say it there, in bold
+        mark = style if is_cursor else style + self._part("mark")
+        segments = [Segment("● " if selected else "  ", mark)]
         for index, col_width in self._columns():
             key = COLUMNS[index].key
             text = _fit(row.cells[key], col_width) + " "
-            cell_style = style
+            urgency = None
             if key == "ship_by" and row.due == fmt.Due.OVERDUE:
-                cell_style = style + self._part("late")
+                urgency = "late"
             elif key == "ship_by" and row.due == fmt.Due.TODAY:
-                cell_style = style + self._part("today")
+                urgency = "today"
             elif key == "state" and (row.attention or row.error):
-                cell_style = style + self._part("attention")
+                urgency = "attention"
+            cell_style = style
+            if urgency is not None:
+                cell_style = style + self._part("cursor-urgent" if is_cursor else urgency)
             segments.append(Segment(text, cell_style))
         used = sum(len(s.text) for s in segments)
         if used < width:
