@@ -235,3 +235,32 @@ async def test_three_orders_packed_by_scans_alone_two_keys_for_the_session(
     assert [store.order(r.order_id).state for r in orders] == [State.TRACKING_SENT] * 3
     assert operator_keys == 2 and not bells
     assert scans == sum(1 + len(items_of(r)) for r in orders)
+
+
+async def test_a_label_refused_says_why_rings_and_enter_tries_again(
+    synced_home: Path, sandbox: SandboxServer, bells: list[int]
+) -> None:
+    """A British order without HS codes: the option line warns at once, the purchase is
+    refused with the reason in red, and the order stays complete for another try."""
+    gb = next(
+        r
+        for r in Store(synced_home).orders(state=State.TO_SHIP)
+        if r.channel_id == "ONBUGB" and not r.attention
+    )
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_scan_mode(pilot)
+        await scan(pilot, gb.reference)
+        await wait_for(pilot, lambda: screen.packing is not None and screen.option is not None)
+        assert screen.option_problem
+        for code in items_of(gb):
+            await scan(pilot, code)
+        await wait_for(pilot, lambda: screen.kind == "error" and not screen.busy)
+        shown = screen_text(app)
+        assert "NO LABEL" in shown and "Press Enter to try again" in shown
+        assert len(bells) == 1
+        assert screen.packing is not None and screen.packing.complete
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(bells) == 2 and not screen.busy)
+    assert Store(synced_home).order(gb.order_id).state == State.TO_SHIP
+    assert not [s for s in sandbox.world.shipments.values() if s.order_number == gb.reference]

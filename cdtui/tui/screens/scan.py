@@ -117,8 +117,9 @@ class ScanScreen(Screen[None]):
         self.looking = False
         #: scans that came while the screen was busy, in order
         self.queued: deque[str] = deque()
-        #: the last label bought here (for the panel until the next order opens)
+        #: the last label bought here and its order (shown until the next order opens)
         self.last_label: LabelOutcome | None = None
+        self.last_packed: Packing | None = None
         #: what the message panel says, its kind ("", "error", "ok", "busy")
         self.message = ""
         self.kind = ""
@@ -183,14 +184,13 @@ class ScanScreen(Screen[None]):
         panel.update(text)
 
     def _order_text(self) -> Text:
-        packing = self.packing
+        packing = self.packing or self.last_packed
         if packing is None:
-            out = Text("No order open.", style="bold")
-            if self.last_label is not None:
-                out.append("\n" + self._label_text(self.last_label))
-            return out
+            return Text("No order open.", style="bold")
         summary = packing.summary
         out = Text()
+        if self.packing is None and self.last_label is not None:
+            out.append("Labelled: ", style=rich(SUCCESS))
         out.append(f"Order {fmt.safe(packing.reference)}", style="bold")
         out.append(f" · {fmt.safe(summary.customer) or '?'}")
         if summary.channel_name:
@@ -206,6 +206,9 @@ class ScanScreen(Screen[None]):
             out.append("\n" + line, style="bold" if line.startswith("✓") else "")
         if len(shown) < len(lines):
             out.append(f"\n… and {len(lines) - len(shown)} more line(s)")
+        if self.packing is None and self.last_label is not None:
+            out.append("\n" + self._label_text(self.last_label), style=rich(SUCCESS))
+            return out
         done = "complete" if packing.complete else "to scan"
         out.append(f"\n{packing.scanned} of {packing.total} item(s) scanned · {done}", style="bold")
         return out
@@ -218,7 +221,7 @@ class ScanScreen(Screen[None]):
             else "tracking will be sent at the next sync"
         )
         return (
-            f"Last label: {fmt.safe(outcome.carrier or '?')} "
+            f"Label: {fmt.safe(outcome.carrier or '?')} "
             f"{fmt.safe(outcome.tracking_number or '?')} · {tracking}"
         )
 
@@ -318,7 +321,7 @@ class ScanScreen(Screen[None]):
             )
         self.packing = packing
         self.option, self.option_problem = None, False
-        self.last_label = None
+        self.last_label, self.last_packed = None, None
         self._plan(packing.order_id)
         notes = "".join(
             f" {fmt.safe(ln.title)} has no GTIN or SKU: check it by eye."
@@ -354,12 +357,13 @@ class ScanScreen(Screen[None]):
             log.exception("label plan of %s failed", order_id)
             self.post_message(OptionPlanned(order_id, type(exc).__name__, True))
             return
-        if plan.choice is not None:
+        if plan.problem is not None or plan.choice is None:
+            # said before the items are scanned: the label will be refused as it is
+            self.post_message(OptionPlanned(order_id, plan.problem or "none", True))
+        else:
             option = plan.choice.option
             text = f"{option.name} ({option.code}), {plan.choice.chosen_by}"
             self.post_message(OptionPlanned(order_id, text, False))
-        else:
-            self.post_message(OptionPlanned(order_id, plan.problem or "none", True))
 
     def on_option_planned(self, message: OptionPlanned) -> None:
         if self.packing is not None and self.packing.order_id == message.order_id:
@@ -399,7 +403,7 @@ class ScanScreen(Screen[None]):
         reference = fmt.safe(packing.reference if packing else order_id)
         outcome = summary.outcomes.get(order_id)
         if order_id in summary.ok and outcome is not None:
-            self.packing = None
+            self.packing, self.last_packed = None, packing
             self.last_label = outcome
             settings = host(self).settings
             saved = Path(outcome.label_path).name if outcome.label_path else "?"
