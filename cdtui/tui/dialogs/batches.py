@@ -24,10 +24,11 @@ from cdtui.tui.widgets.plain import Static
 
 
 def batch_row(batch: Batch) -> str:
-    """``23:15  231501-3  10 labels on 3 A4 pages  ×1  REF1, REF2 +8`` (screen text)."""
+    """``23:15  10 labels on 3 A4 pages, printed ×1  REF1 +9`` (screen text, one line
+    of the dialog at 80 columns)."""
     made = batch.created_at.astimezone().strftime("%H:%M") if batch.created_at else "--:--"
     refs = [str(o.get("reference") or o.get("order_id") or "") for o in batch.orders]
-    shown = ", ".join(refs[:2]) + (f" +{len(refs) - 2}" if len(refs) > 2 else "")
+    shown = refs[0][:20] + (f" +{len(refs) - 1}" if len(refs) > 1 else "") if refs else ""
     prints = f"printed ×{len(batch.prints)}" if batch.prints else "not printed"
     return fmt.safe(f"{made}  {batch_size(batch)}, {prints}  {shown}")
 
@@ -47,9 +48,12 @@ class BatchesDialog(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="batches.cancel"),
     ]
 
-    def __init__(self, loader: Callable[[], Awaitable[list[Batch]]]) -> None:
+    def __init__(self, loader: Callable[[], Awaitable[list[Batch]]], today: str) -> None:
+        """``today``: the day (``YYYY-MM-DD``, local) whose batches ``loader`` gives, or
+        else the last batch there is."""
         super().__init__()
         self._loader = loader
+        self._today = today
         self._batches: list[Batch] = []
 
     def compose(self) -> ComposeResult:
@@ -74,12 +78,13 @@ class BatchesDialog(ModalScreen[str | None]):
         if not self._batches:
             status.update("No print batch yet: a label run of several orders makes one.")
             return
-        today = self._batches[0].id[:10]
-        status.update(
-            f"{len(self._batches)} batch(es) of {today}, newest first."
-            if len(self._batches) > 1
-            else f"The last batch ({today})."
-        )
+        day, count = self._batches[0].id[:10], len(self._batches)
+        if day != self._today:
+            status.update(f"No batch today; the last one is of {day}.")
+        elif count > 1:
+            status.update(f"{count} batches today, the newest first.")
+        else:
+            status.update("Today's batch.")
         listing = self.query_one(OptionList)
         listing.add_options(Option(batch_row(b), id=b.id) for b in self._batches)
         listing.display = True

@@ -752,7 +752,8 @@ class InboxScreen(Screen[None]):
             if batch_id:
                 self.reprint_batch(batch_id)
 
-        self.app.push_screen(BatchesDialog(recent), chosen)
+        today = engine.clock().astimezone().strftime("%Y-%m-%d")
+        self.app.push_screen(BatchesDialog(recent, today), chosen)
 
     @work(group="print", exit_on_error=False)
     async def reprint_batch(self, batch_id: str) -> None:
