@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,10 +138,54 @@ def test_a_real_pipe_into_the_process(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**__import__("os").environ, **sandbox_env},
+        env={**os.environ, **sandbox_env},
     )
     assert proc.returncode == 0, proc.stderr
     assert "REFUSED: Wrong item" in proc.stdout and "\a" not in proc.stdout
     assert "Empty line: another one ends scan mode." in proc.stdout
     assert proc.stdout.rstrip().endswith("Scan mode ended: 1 label(s) bought, 0 failed.")
     assert Store(cdtui_home).order(rec.order_id).state == State.TRACKING_SENT
+
+
+def test_at_a_terminal_it_prompts_and_rings_on_a_wrong_item_only(
+    ready: Run, sandbox_env: dict[str, str], cdtui_home: Path
+) -> None:
+    rec = an_order(ready, cdtui_home, several=True)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdtui", "scan"],
+        env={**os.environ, **sandbox_env},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+
+    def read_until(wanted: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 60
+        while wanted not in seen and time.monotonic() < deadline:
+            ready_to_read, _, _ = select.select([master], [], [], 1)
+            if ready_to_read:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        assert wanted in seen, seen.decode(errors="replace")
+
+    read_until(b"scan an order> ")
+    os.write(master, rec.reference.encode() + b"\n")
+    read_until(f"{rec.reference} 0/".encode())  # the prompt says where the order stands
+    assert b"\a" not in seen, "no bell for an order opened"
+    os.write(master, f"{pack_lines(rec)[0].code}\n".encode())
+    read_until(b"OK: ")
+    assert b"\a" not in seen, "no bell for an item counted"
+    os.write(master, f"{WRONG}\n".encode())
+    read_until(b"REFUSED: Wrong item")
+    assert seen.count(b"\a") == 1
+    os.write(master, b"q\n")
+    read_until(b"Scan mode ended: 0 label(s) bought")
+    assert proc.wait(30) == 0
+    os.close(master)
+    assert Store(cdtui_home).order(rec.order_id).state == State.TO_SHIP
