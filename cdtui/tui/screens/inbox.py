@@ -14,6 +14,7 @@ import asyncio
 import functools
 import gc
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -122,6 +123,7 @@ class InboxScreen(Screen[None]):
         Binding("r", "refuse", "Refuse", id="inbox.refuse"),
         Binding("c", "cancel_label", "Cancel label", id="inbox.cancel_label"),
         Binding("o", "open_label", "Print label", id="inbox.open_label"),
+        Binding("p", "documents", "Pick list & slips", id="inbox.documents"),
         Binding("P", "reprint_batch", "Reprint batch", show=False, id="inbox.reprint_batch"),
         Binding("R", "retry_failed", "Retry failed", id="inbox.retry"),
         Binding("w", "hide_results", "Hide results", show=False, id="inbox.hide_results"),
@@ -766,3 +768,49 @@ class InboxScreen(Screen[None]):
             self.app.notify(exc.message, title=f"Batch {batch_id}", severity="error")
             return
         self.app.notify(f"Sent to the printer: {batch_size(batch)}.", title=f"Batch {batch_id}")
+
+    # ------------------------------------------------------------ picking list, slips
+
+    def action_documents(self) -> None:
+        """p: the picking list and packing slips of the selection (else of the order
+        under the cursor), written and printed in a worker."""
+        chosen = self.table.selected
+        if chosen:
+            order_ids = [r.order_id for r in self._all if r.order_id in chosen]
+        elif (row := self.table.cursor_row) is not None:
+            order_ids = [row.order_id]
+        else:
+            self.app.notify("No order here to make a picking list for.")
+            return
+        if host(self).engine is not None:
+            self.make_documents(order_ids)
+
+    @work(thread=True, group="documents", exit_on_error=False)
+    def make_documents(self, order_ids: list[str]) -> None:
+        app = host(self)
+        engine = app.engine
+        assert engine is not None
+        settings = engine.settings
+        # imported here: fpdf2 and python-barcode take half a second to load
+        from cdtui.documents.files import save_documents
+        from cdtui.label_files import print_file
+
+        try:
+            records = [engine.order(i) for i in order_ids]
+            paths = save_documents(
+                records,
+                labels_path=settings.labels_path,
+                paper=settings.paper_size,
+                now=app.clock().astimezone(),
+            )
+            if settings.print_command:
+                for path in paths:
+                    print_file(settings.print_command, path)
+        except CdtuiError as exc:
+            self.app.notify(exc.message, title="Picking list and slips", severity="error")
+            return
+        slips = f"{len(records)} packing slip{'s' if len(records) > 1 else ''}"
+        done = "printed and saved" if settings.print_command else "saved"
+        folder, home = paths[0].parent, Path.home()
+        where = f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
+        self.app.notify(f"Picking list and {slips} {done} in {where}", title="Documents")
