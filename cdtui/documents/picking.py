@@ -88,30 +88,14 @@ def picking_list_pdf(records: Sequence[OrderRecord], now: datetime, paper: str =
     else:
         widths = pdf.columns(QTY, longest_sku, 1.0, GTIN, longest_ref, TICK)
         headings = ("Qty", "SKU", "Product", "GTIN", "Orders", "OK")
-    with pdf.table(
-        col_widths=widths,
-        headings_style=pdf.heading_face,
-        line_height=pdf.line_height() + 0.5,
-        text_align="LEFT",
-        padding=1,
-    ) as table:
-        heading = table.row()
-        for title in headings:
-            heading.cell(title)
-        for r, sku, entries in zip(rows, skus, orders, strict=True):
-            title = safe(r.title, pdf.cap(TITLE_MAX)) or "-"
-            gtin = safe(r.gtin, GTIN_MAX) or "-"
-            row = table.row()
-            row.cell(str(r.quantity), align="RIGHT")
-            row.cell(sku)
-            if narrow:
-                row.cell(f"{title}\n{gtin}")
-            else:
-                row.cell(title)
-                row.cell(gtin)
-            row.cell(", ".join(entries))
-            if not narrow:
-                row.cell("")
+    table: list[list[str]] = []
+    for r, sku, entries in zip(rows, skus, orders, strict=True):
+        title = safe(r.title, pdf.cap(TITLE_MAX)) or "-"
+        gtin = safe(r.gtin, GTIN_MAX) or "-"
+        products = [f"{title}\n{gtin}"] if narrow else [title, gtin]
+        tick = [] if narrow else [""]
+        table.append([str(r.quantity), sku, *products, ", ".join(entries), *tick])
+    pdf.grid(widths, headings, table)
     return bytes(pdf.output())
 
 

@@ -139,22 +139,19 @@ def _lines_table(pdf: Sheet, rec: OrderRecord) -> None:
     skus = [safe(line.sku, pdf.cap(SKU_MAX)) or "-" for line in lines]
     longest = "0" * max([3, *(len(sku) for sku in skus)])  # monospace: the widest
     widths = pdf.columns(QTY, longest, 1.0, GTIN)
-    with pdf.table(
-        col_widths=widths,
-        headings_style=pdf.heading_face,
-        line_height=pdf.line_height() + 0.5,
-        text_align="LEFT",
-        padding=1,
-    ) as table:
-        heading = table.row()
-        for title in ("Qty", "SKU", "Product", "GTIN"):
-            heading.cell(title)
-        for line, sku in zip(lines, skus, strict=True):
-            row = table.row()
-            row.cell(str(line.quantity), align="RIGHT")
-            row.cell(sku)
-            row.cell(safe(line.offer.product_title, pdf.cap(TITLE_MAX)) or "-")
-            row.cell(safe(line.offer.product_gtin, GTIN_MAX) or "-")
+    pdf.grid(
+        widths,
+        ("Qty", "SKU", "Product", "GTIN"),
+        (
+            [
+                str(line.quantity),
+                sku,
+                safe(line.offer.product_title, pdf.cap(TITLE_MAX)) or "-",
+                safe(line.offer.product_gtin, GTIN_MAX) or "-",
+            ]
+            for line, sku in zip(lines, skus, strict=True)
+        ),
+    )
     items = sum(max(line.quantity, 0) for line in lines)
     pdf.ln(1)
     pdf.head_font()

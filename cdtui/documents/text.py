@@ -48,3 +48,30 @@ class Glyphs:
 
 #: Latin-1 without its control characters: what fpdf2's core fonts draw
 LATIN_1 = frozenset([*range(0x20, 0x7F), *range(0xA0, 0x100)])
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters (a monospace font: characters
+    are columns), broken at spaces, a longer word cut; ``\\n`` starts a line; a no-break
+    space keeps its neighbours together unless the word is longer than a line."""
+    width = max(1, width)
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            while len(word) > width:  # longer than the line: cut, at a no-break space
+                if line:  # if it has one
+                    out.append(line)
+                    line = ""
+                cut = word.rfind("\u00a0", 1, width + 1)
+                out.append(word[:cut] if cut > 0 else word[:width])
+                word = word[cut + 1 :] if cut > 0 else word[width:]
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line = f"{line} {word}"
+            else:
+                out.append(line)
+                line = word
+        out.append(line)
+    return out

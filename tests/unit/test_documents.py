@@ -84,7 +84,7 @@ def read(data: bytes) -> pypdf.PdfReader:
 
 
 def text_of(page: pypdf.PageObject) -> str:
-    return page.extract_text()
+    return page.extract_text().replace("\xa0", " ")  # "REF ×2" keeps a no-break space
 
 
 def bars_of(page: pypdf.PageObject) -> str:
@@ -291,3 +291,13 @@ def test_an_order_without_lines_address_or_channel_still_gets_a_slip() -> None:
     assert "1 order" in picking and "0 items" in picking and "Nothing to pick" in picking
     with pytest.raises(ValueError):
         packing_slips_pdf([])
+
+
+def test_cells_wrap_at_spaces_and_never_run_past_their_column() -> None:
+    from cdtui.documents.text import wrap
+
+    assert wrap("Casque audio sans fil", 10) == ["Casque", "audio sans", "fil"]
+    assert wrap("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    assert wrap("R-2611\u00a0×2, R-2612", 12) == ["R-2611\u00a0×2,", "R-2612"]
+    assert wrap("OB-261128-46184\u00a0×2", 17) == ["OB-261128-46184", "×2"]
+    assert wrap("Tabac\nMR-1", 20) == ["Tabac", "MR-1"]
