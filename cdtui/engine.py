@@ -574,11 +574,19 @@ class Engine:
 
     async def _batch_run(self, run: LabelRun, paperwork: Sequence[str] = ()) -> None:
         """Put a bulk run's saved labels in one batch and print it once."""
-        items = []
-        for o in run:
-            if o.ok and o.label_path:
-                customs = Path(o.customs_path) if o.customs_path else None
-                items.append(self._batch_item(o.order_id, Path(o.label_path), customs))
+
+        def items_of() -> list[BatchItem]:  # the store's files: off the event loop
+            return [
+                self._batch_item(
+                    o.order_id,
+                    Path(o.label_path),
+                    Path(o.customs_path) if o.customs_path else None,
+                )
+                for o in run
+                if o.ok and o.label_path
+            ]
+
+        items = await asyncio.to_thread(items_of)
         if not items:
             return
         try:

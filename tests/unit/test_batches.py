@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from cdtui.batches import A4_POINTS, Batches, BatchItem, check_batch_id
+from cdtui.batches import A4_POINTS, Batches, BatchItem, LabelRun, check_batch_id, run_news
 from cdtui.errors import CdtuiError, UsageError
 from cdtui.sandbox import documents
 
@@ -165,3 +165,23 @@ def test_batch_ids_typed_by_a_person_are_checked(value: str) -> None:
     with pytest.raises(UsageError, match="is not a batch id"):
         check_batch_id(value)
     assert check_batch_id(" 2026-11-30-231501-12 ") == ("2026-11-30", "231501-12")
+
+
+def test_what_a_bulk_run_says_of_its_batch(tmp_path: Path) -> None:
+    batch = Batches(tmp_path / "labels").create([_item(tmp_path, 1)], paper="A6", now=NOW)
+    run = LabelRun()
+    assert run_news(run) == (None, False)  # no label saved: no batch, nothing to say
+    run.batch_error = "The labels folder is full."
+    assert run_news(run) == ("No print batch: The labels folder is full.", True)
+    run.batch, run.batch_error = batch, None
+    text, failed = run_news(run)
+    assert text is not None and text.startswith("Kept, not printed (no print command)")
+    assert str(batch.path) in text and not failed
+    run.printed = True
+    assert run_news(run) == (
+        f"Printed in one go: batch {batch.id} (1 label on 1 A6 page). P prints it again.",
+        False,
+    )
+    run.printed, run.batch_error = False, "The print command failed (exit status 3)."
+    text, failed = run_news(run)
+    assert failed and text is not None and "exit status 3" in text and "P prints it" in text
