@@ -424,38 +424,43 @@ class Batches:
             raise UsageError(f"There is no batch {batch_id.strip()} (`cdtui batches` lists them).")
         return batch
 
-    def all(self) -> list[Batch]:
-        """Every kept batch, newest first (a damaged manifest is skipped, and logged)."""
+    def _days(self) -> list[str]:
+        """The days that have a batch folder, newest first."""
         try:
-            days = sorted(
-                (e.name for e in os.scandir(self.root) if _DAY.match(e.name)), reverse=True
-            )
+            names = [e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
         except OSError:
             return []
-        found: list[Batch] = []
-        for day in days:
-            stems = sorted(
-                (p.stem for p in self._manifests(self.root / day)),
-                key=lambda s: _sort_key(day, s),
-                reverse=True,
-            )
-            for stem in stems:
-                batch = self._load(self.root / day, day, stem)
-                if batch is not None:
-                    found.append(batch)
-        return found
+        return sorted((n for n in names if _DAY.match(n)), reverse=True)
+
+    def _of(self, day: str) -> list[Batch]:
+        """The batches of ``day`` (``YYYY-MM-DD``), newest first."""
+        stems = sorted(
+            (p.stem for p in self._manifests(self.root / day)),
+            key=lambda s: _sort_key(day, s),
+            reverse=True,
+        )
+        loaded = (self._load(self.root / day, day, stem) for stem in stems)
+        return [b for b in loaded if b is not None]
+
+    def all(self) -> list[Batch]:
+        """Every kept batch, newest first (a damaged manifest is skipped, and logged)."""
+        return [b for day in self._days() for b in self._of(day)]
 
     def of_day(self, now: datetime) -> list[Batch]:
         """The batches of ``now``'s day (local time), newest first."""
-        day = now.astimezone().strftime("%Y-%m-%d")
-        return [b for b in self.all() if b.id.startswith(f"{day}-")]
+        return self._of(now.astimezone().strftime("%Y-%m-%d"))
 
     def recent(self, now: datetime) -> list[Batch]:
-        """The batches of ``now``'s day, newest first; else the last batch there is."""
-        found = self.all()
-        day = now.astimezone().strftime("%Y-%m-%d")
-        today = [b for b in found if b.id.startswith(f"{day}-")]
-        return today or found[:1]
+        """The batches of ``now``'s day, newest first; else the last batch there is
+        (reads that day's manifests only, however many days are kept)."""
+        today = self._of(now.astimezone().strftime("%Y-%m-%d"))
+        if today:
+            return today
+        for day in self._days():
+            found = self._of(day)
+            if found:
+                return found[:1]
+        return []
 
     def _load(self, folder: Path, day: str, stem: str) -> Batch | None:
         manifest = folder / f"{stem}.json"

@@ -185,3 +185,16 @@ def test_what_a_bulk_run_says_of_its_batch(tmp_path: Path) -> None:
     run.printed, run.batch_error = False, "The print command failed (exit status 3)."
     text, failed = run_news(run)
     assert failed and text is not None and "exit status 3" in text and "P prints it" in text
+
+
+def test_p_offers_todays_batches_else_the_last_one(tmp_path: Path) -> None:
+    batches = Batches(tmp_path / "labels")
+    assert batches.recent(NOW) == []
+    item = _item(tmp_path, 1)
+    old = batches.create([item], paper="A6", now=NOW.replace(day=20))
+    older = batches.create([item], paper="A6", now=NOW.replace(day=10))
+    assert [b.id for b in batches.recent(NOW)] == [old.id]  # none today: the last one
+    first = batches.create([item], paper="A6", now=NOW)
+    second = batches.create([item], paper="A6", now=NOW.replace(minute=30))
+    assert [b.id for b in batches.recent(NOW)] == [second.id, first.id]
+    assert [b.id for b in batches.all()] == [second.id, first.id, old.id, older.id]
