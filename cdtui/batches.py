@@ -62,6 +62,10 @@ class BatchItem:
     customs_path: Path | None = None
 
 
+#: the documents a batch can start with: the picking list, the packing slips
+PAPERWORK = ("picklist", "slips")
+
+
 @dataclass(frozen=True)
 class Paperwork:
     """A document printed with the labels: ``picking list`` or ``packing slips``."""

@@ -266,6 +266,8 @@ class Settings(BaseSettings):
     print_command: str | None = None
     #: paper of the print batches: A6, one label a page; A4, four A6 labels a sheet
     print_paper: Literal["A6", "A4"] = "A6"
+    #: a bulk run's batch starts with the orders' picking list and packing slips (PDF)
+    batch_documents: bool = False
     sync_interval: int = Field(default=600, ge=30)
     #: an order still to ship is "due soon" when its ship-by falls within these hours
     due_soon_hours: int = Field(default=4, ge=1, le=168)
@@ -446,6 +448,7 @@ _SETTING_NAMES = {
     "label_format": "The label format (--label-format)",
     "print_command": "The print command (--print-command)",
     "print_paper": "The batch paper (--paper)",
+    "batch_documents": "The batch documents (--batch-documents)",
     "due_soon_hours": "The due-soon margin (--due-soon-hours)",
     "carrier_map": "The carrier map (--carrier-map)",
     "scan_verify": "The scan verification (--scan-verify)",

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cdtui.batches import Batch, Batches, BatchItem, LabelRun, Paperwork
+from cdtui.batches import PAPERWORK, Batch, Batches, BatchItem, LabelRun, Paperwork
 from cdtui.claims import new_owner
 from cdtui.config import Settings
 from cdtui.context import reread_order
@@ -526,7 +526,8 @@ class Engine:
         With more than one order, no label is printed as it is bought: the labels (and
         customs declarations) are put in one batch at the end, kept and printed with one
         call of the print command (``LabelRun.batch``); ``paperwork`` (``picklist``,
-        ``slips``): the labelled orders' picking list and packing slips go first in it."""
+        ``slips``; both by default with the ``batch_documents`` setting): the labelled
+        orders' picking list and packing slips go first in it."""
         ids = list(dict.fromkeys(order_ids))
         bulk = len(ids) > 1
         gate = asyncio.Semaphore(BULK_CONCURRENCY)
@@ -562,6 +563,9 @@ class Engine:
         finally:
             self.labels.option_cache = None
         if bulk:
+            if not paperwork and self.settings.batch_documents:
+                # the setting asks for them; ZPL labels cannot share a stream with PDF
+                paperwork = () if self.settings.label_format == "zpl" else PAPERWORK
             await self._batch_run(run, paperwork)
         return run
 

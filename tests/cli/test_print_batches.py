@@ -296,3 +296,22 @@ def test_paperwork_flags_refused_where_they_cannot_apply(
     assert zpl.code == 2 and "ZPL" in zpl.err
     assert sandbox.world.stats["announce_requests"] == 0, "refused before anything was bought"
     assert printer.calls == []
+
+
+def test_the_setting_starts_every_bulk_batch_with_the_paperwork(
+    ready: Run, printer: Printer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ready("setup", "--batch-documents", "on").code == 0
+    ids = to_ship(ready)[:4]
+    outcomes = _label_run(ready, ids[:2])
+    assert len(printer.calls) == 1
+    pages = [page.extract_text() for page in printer.pdf(1).pages]
+    assert "Picking list" in pages[0]
+    assert all(str(o["tracking_number"]) in p for o, p in zip(outcomes, pages[-2:], strict=True))
+    [kept] = ready("batches", "--json").json()  # type: ignore[misc]
+    assert kept["documents"] == ["picking list", "packing slips"]
+    # ZPL labels: the batch is the labels alone (PDF cannot join a ZPL stream)
+    monkeypatch.setenv("CDTUI_LABEL_FORMAT", "zpl")
+    _label_run(ready, ids[2:])
+    assert len(printer.calls) == 2 and printer.copy(2).startswith(b"^XA")
+    assert ready("batches", "--json").json()[0]["documents"] == []  # type: ignore[index]

@@ -155,3 +155,37 @@ async def test_p_without_a_print_command_or_a_batch_says_so(
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert isinstance(app.screen, InboxScreen)
+
+
+async def test_with_batch_documents_one_print_holds_list_slips_and_labels(
+    synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printer = Printer(tmp_path)
+    monkeypatch.setenv("CDTUI_PRINT_COMMAND", printer.command)
+    monkeypatch.setenv("CDTUI_BATCH_DOCUMENTS", "true")
+    monkeypatch.setenv("CDTUI_PRINT_PAPER", "A4")
+    ids = french_orders(synced_home, 5)
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: inbox_loaded(app))
+        table = inbox(app).query_one(OrderTable)
+        for order_id in ids:
+            table.move_to(order_id)
+            await pilot.press("space")
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmationModal), within=20)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Printed in one go" in panel_text(app), within=40)
+    assert len(printer.calls) == 1
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(printer.copy(1))).pages]
+    assert "Picking list" in pages[0]
+    store = Store(synced_home)
+    labelled = [rec for i in ids if (rec := store.order(i)).label is not None]
+    assert len(labelled) >= 2
+    sheets = -(-len(labelled) // 4)  # four labels a sheet, after the list and the slips
+    slips, labels = pages[1:-sheets], pages[-sheets:]
+    assert all(any(r.reference in p for p in slips) for r in labelled), "a slip each"
+    sheet_text = "\n".join(labels)
+    assert all(r.label and r.label.tracking_number in sheet_text for r in labelled)
+    assert sum(p.count("SHIP TO") for p in labels) == len(labelled)
+    assert labels[0].count("SHIP TO") == min(4, len(labelled))

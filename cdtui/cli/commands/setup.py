@@ -47,6 +47,7 @@ def register(sub: Any) -> None:
     for flag, what in (
         ("--scan-verify", "scan mode: each item must be scanned (off: the order's scan buys)"),
         ("--scan-confirm", "scan mode: a complete order waits for Enter before buying"),
+        ("--batch-documents", "a bulk run's print batch starts with its picking list and slips"),
     ):
         s.add_argument(flag, choices=("on", "off"), help=what)
     s.add_argument(
@@ -76,7 +77,7 @@ async def cmd_setup(args: argparse.Namespace, out: Out) -> int:
         value = getattr(args, flag)
         if value is not None:
             overrides[field] = value
-    for flag in ("scan_verify", "scan_confirm"):
+    for flag in ("scan_verify", "scan_confirm", "batch_documents"):
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag) == "on"
     home = resolve_home()
