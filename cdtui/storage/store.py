@@ -20,7 +20,6 @@ orders).
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import shutil
 import threading
@@ -384,13 +383,14 @@ class Store:
         if shard is None:
             path = self.data_dir / "orders" / integration_id / f"{index:03d}.json"
             shard = _Shard(integration_id, path)
-            shard.storage.on_dirty = functools.partial(self._shard_dirty, key, shard)
+            # only the upserts of a sync bring the sync index up to date (they mark the
+            # files they read or write as touched); any other write (a label saved, a
+            # claim) leaves its file's group stale, which the stamp rule ignores, so a
+            # label save writes one order file, not the index too (the next sync reads
+            # that file once and makes its group again)
+            shard.storage.on_dirty = self._writes.mark_dirty
             self._shards[key] = shard
         return shard
-
-    def _shard_dirty(self, key: tuple[str, int], shard: _Shard, storage: _FileStorage) -> None:
-        self._writes.touched[key] = shard
-        self._writes.mark_dirty(storage)
 
     def _index(self, integration_id: str) -> OrderIndex:
         """The integration's sync index as it is on disk now (see ``index.py``)."""

@@ -138,14 +138,37 @@ def test_only_the_files_of_changed_and_new_orders_are_read(home: Path, reads: li
 
 
 def test_orders_in_work_reads_only_the_files_holding_some(home: Path, reads: list[str]) -> None:
-    Store(home).update_order("O5", labelled)
+    Store(home).update_order("O5", labelled)  # a label save: its file's group goes stale
     reads.clear()
     fresh = Store(home)
     assert [r.order_id for r in fresh.orders_in_work()] == ["O5"]
     assert reads == [shard_of(home, "O5").name]
+    # the next sync reads that file once and makes its group again: O5 is in work
+    Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))
+    reads.clear()
+    assert [r.order_id for r in Store(home).orders_in_work()] == ["O5"]
+    assert reads == [shard_of(home, "O5").name]
     Store(home).update_order("O5", lambda r: r.model_copy(update={"label": None}))
+    Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))
     reads.clear()
     assert Store(home).orders_in_work() == [] and reads == []
+
+
+def test_a_label_save_writes_its_order_file_only(home: Path, reads: list[str]) -> None:
+    """The index is the sync's: a label save does not rewrite it (its file's group is
+    left stale, ignored by the stamp rule), the next sync reads that one file."""
+    before = files(home)
+    Store(home).update_order("O5", labelled)
+    after = files(home)
+    assert [name for name in after if before.get(name) != after[name]] == [
+        str(shard_of(home, "O5").relative_to(home))
+    ]
+    reads.clear()
+    result = Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))
+    assert counts(result) == (0, 0, len(IDS)) and reads == [shard_of(home, "O5").name]
+    reads.clear()
+    result = Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))
+    assert counts(result) == (0, 0, len(IDS)) and reads == []
 
 
 # ---------------------------------------------------------------- never an update lost
@@ -265,6 +288,7 @@ def test_the_index_holds_what_the_files_hold(home: Path) -> None:
     """Each group: the file's stamp, its orders in work, each order's updatedAt and the
     first 8 bytes of the digest of its document as stored."""
     Store(home).update_order("O5", labelled)
+    Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))
     index = orjson.loads((home / "data" / "orders" / "1" / "index").read_bytes())
     assert index["version"] == index_mod.INDEX_VERSION
     records = {r.order_id: r for r in Store(home).orders()}
