@@ -68,7 +68,7 @@ from cdtui.tui.messages import (
 )
 from cdtui.tui.screens.connect import ConnectScreen
 from cdtui.tui.screens.help import HelpScreen
-from cdtui.tui.screens.inbox import InboxScreen
+from cdtui.tui.screens.inbox import LOAD_GROUP, InboxScreen
 from cdtui.tui.screens.integrations import IntegrationsScreen
 from cdtui.tui.screens.problem import ProblemScreen
 from cdtui.tui.screens.setup import SetupScreen
@@ -341,6 +341,11 @@ class CdtuiApp(App[int], inherit_bindings=False):
         last heard of a change (its files' stamps differ). Not while this app writes (a
         sync, a label run): their end tells the screens."""
         if self.engine is None or self.syncing or self.labels_running:
+            return
+        if any(w.group == LOAD_GROUP and not w.is_finished for w in self.workers):
+            # the orders are being read (what they find is current anyway); each stat
+            # here would wait for the reading thread to give up the GIL, ~5 ms a file:
+            # 0.3 s of a 10,000-order first paint was this loop
             return
         now = store_stamps(self.engine.store.data_dir)
         seen, self._store_seen = self._store_seen, now

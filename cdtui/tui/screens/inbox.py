@@ -110,6 +110,10 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
+#: the worker group reading the orders (the app does not stat the store meanwhile)
+LOAD_GROUP = "inbox-load"
+
+
 class InboxScreen(Screen[None]):
     TITLE = "Order inbox"
     BINDINGS = [
@@ -233,7 +237,7 @@ class InboxScreen(Screen[None]):
         self._reload_due = False
         self.reload()
 
-    @work(thread=True, group="inbox-load", exit_on_error=False)
+    @work(thread=True, group=LOAD_GROUP, exit_on_error=False)
     def load_orders(self, generation: int, sort_key: str) -> None:
         """The store's order summaries (no pydantic record), made display rows and sorted
         here, off the event loop; full records are read only for an order's detail or
