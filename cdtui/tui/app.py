@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -200,12 +201,18 @@ class CdtuiApp(App[int], inherit_bindings=False):
                 self._show_toast()
 
     def _note(self, text: str, title: str) -> bool:
-        """Show a routine message on the status line the operator sees, if there is one."""
+        """Show a routine message on the status line the operator sees, if there is one
+        and the message fits it whole (a file's path cut in the middle tells nothing: a
+        message too long for the line is a toast, which wraps)."""
         for screen in reversed(self.screen_stack):
             lines = list(screen.query(StatusLine))
             if lines:
                 note = " ".join(text.split())  # one line
-                lines[0].show_note(f"{title}: {note}" if title else note)
+                note = f"{title}: {note}" if title else note
+                room = lines[0].content_region.width or self.size.width - 2
+                if cell_len(note) > room:
+                    return False
+                lines[0].show_note(note)
                 return True
             if not isinstance(screen, ModalScreen):
                 return False  # a screen without one, nothing of the ones below shows
@@ -547,7 +554,8 @@ class CdtuiApp(App[int], inherit_bindings=False):
 
     def _shout(self, summary: str) -> None:
         self.bell()
-        self.notify(summary, title="Orders need you", severity="warning", timeout=12)
+        # a warning's usual time: the head line keeps the counts, the bell was heard
+        self.notify(summary, title="Orders need you", severity="warning")
 
     def on_integrations_changed(self, _: IntegrationsChanged) -> None:
         self._remember_store()

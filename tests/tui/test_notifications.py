@@ -64,3 +64,20 @@ async def test_no_toast_covers_a_dialogs_buttons(synced_home: Path) -> None:
         for toast in toasts(app):
             for button in buttons:
                 assert not toast.region.overlaps(button), (toast.region, button)
+
+
+async def test_a_message_too_long_for_the_status_line_is_a_toast(synced_home: Path) -> None:
+    """A routine message with a file's path is not cut on the status line: it is shown
+    whole, in a toast that wraps."""
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for(pilot, lambda: inbox_loaded(app))
+        where = "/tmp/cdtui-demo-qri5kq/labels/documents/2026-12-01"
+        message = f"Picking list and slips saved in {where}: picklist-001727.pdf, slips-001727.pdf"
+        app.notify(message, title="Documents")
+        await pilot.pause(0.3)
+        shown = toasts(app)
+        assert len(shown) == 1, "too long for the line: a toast"
+        text = "".join(str(shown[0].render()).split())
+        assert "".join(message.split()) in text, text
+        assert "slips-001727" not in screen_text(app).splitlines()[-2]
