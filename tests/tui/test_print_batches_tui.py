@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from textual.widgets import OptionList, Static
-from textual.widgets._toast import Toast
-from tui_helpers import inbox_loaded, wait_for
+from tui_helpers import inbox_loaded, screen_text, wait_for
 
 from cdtui.models import State
 from cdtui.storage.store import Store
@@ -117,7 +116,11 @@ async def test_bulk_run_prints_once_and_p_prints_the_batch_again(
         await wait_for(pilot, lambda: app.screen.query_one(OptionList).option_count == 1)
         shown = dialog_text(app)
         assert "Print a batch again" in shown and "3 labels on 3 A6 pages" in shown
-        assert "printed ×1" in shown
+        assert "3 orders: " in shown and "3 labels on 3 A6 pages, printed ×1" in shown
+        assert app.engine is not None
+        [batch] = app.engine.batches.all()
+        assert str(batch.path).replace(" ", "") in unwrapped(screen_text(app))
+        assert "Enter prints" in screen_text(app) and "No print command" not in shown
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(printer.calls) == 2, within=15)
         assert isinstance(app.screen, InboxScreen)
@@ -132,18 +135,63 @@ async def test_bulk_run_prints_once_and_p_prints_the_batch_again(
         assert isinstance(app.screen, InboxScreen) and len(printer.calls) == 2
 
 
-async def test_p_without_a_print_command_or_a_batch_says_so(
+def unwrapped(text: str) -> str:
+    """The screen's text with the dialog's borders, spaces and line ends taken out, so
+    a path the dialog wraps over several lines reads as one."""
+    return "".join(ch for ch in text if ch not in "│╭╮╰╯─ \n")
+
+
+async def test_p_without_a_print_command_lists_the_batches_and_where_they_are(
     synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    ids = french_orders(synced_home, 2)
     app = CdtuiApp(synced_home)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: inbox_loaded(app))
+        table = inbox(app).query_one(OrderTable)
+        for order_id in ids:
+            table.move_to(order_id)
+            await pilot.press("space")
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmationModal), within=20)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Kept, not printed" in panel_text(app), within=30)
+        engine = app.engine
+        assert engine is not None
+        [batch] = engine.batches.all()
+        assert batch.path.is_file()
+
+        # P lists the batch: its time, order count, size and full path (wrapped, not cut)
         await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesDialog))
+        await wait_for(pilot, lambda: app.screen.query_one(OptionList).option_count == 1)
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert "Print batches" in shown and "Today's batch." in shown
+        made = batch.created_at.astimezone().strftime("%H:%M") if batch.created_at else ""
+        refs = [str(o["reference"]) for o in batch.orders]
+        assert f"{made}  2 orders: {refs[0]} +1" in shown
+        assert "2 labels on 2 A6 pages, not printed" in shown
+        assert len(str(batch.path)) > 76  # longer than the dialog is wide
+        assert str(batch.path).replace(" ", "") in unwrapped(shown)
+        assert "No print command" in shown and "Setup (i, then u)" in shown
+
+        # Enter prints nothing and says where the file is and how to print it
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, BatchesDialog)
+        status = str(app.screen.query_one("#batches-status", Static).render())
+        assert "no print command is set" in status and str(batch.path) in status
+        assert "Enter prints it" in status
+        assert engine.batches.get(batch.id).prints == []
+        await pilot.press("escape")
         await pilot.pause(0.2)
         assert isinstance(app.screen, InboxScreen)
-        [toast] = app.screen.query(Toast)
-        assert "No print command is set" in str(toast.render())
 
+
+async def test_p_with_no_batch_yet_says_so(
+    synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CDTUI_PRINT_COMMAND", Printer(tmp_path).command)
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -738,18 +738,13 @@ class InboxScreen(Screen[None]):
             self.app.notify(exc.message, title=f"Label of {reference}", severity="error")
 
     def action_reprint_batch(self) -> None:
-        """P: today's print batches, the last one highlighted; the one chosen is printed
-        again (read and printed in workers)."""
+        """P: today's print batches with their files, the last one highlighted; with a
+        print command the one chosen is printed again (read and printed in workers),
+        without one the dialog says where each file is and how to print it."""
         engine = host(self).engine
         if engine is None:
             return
-        if not engine.settings.print_command:
-            self.app.notify(
-                "No print command is set: set one in Setup to print batches.",
-                title="Print batches",
-                severity="error",
-            )
-            return
+        can_print = bool(engine.settings.print_command)
 
         async def recent() -> list[Batch]:
             return await asyncio.to_thread(engine.batches.recent, engine.clock())
@@ -759,7 +754,7 @@ class InboxScreen(Screen[None]):
                 self.reprint_batch(batch_id)
 
         today = engine.clock().astimezone().strftime("%Y-%m-%d")
-        self.app.push_screen(BatchesDialog(recent, today), chosen)
+        self.app.push_screen(BatchesDialog(recent, today, can_print=can_print), chosen)
 
     @work(group="print", exit_on_error=False)
     async def reprint_batch(self, batch_id: str) -> None:
