@@ -201,6 +201,22 @@ class Packing:
             self.counts[ln.line_id],
         )
 
+    def labelled_scan(self, code: str) -> ScanEvent | None:
+        """A scan after this order's label was bought: one of its items is one too many
+        (the order is packed and labelled); None when the code is none of its items."""
+        scanned = code.strip()
+        matching = [ln for ln in self.lines if scanned and ln.matches(scanned)]
+        if not matching:
+            return None
+        ln = matching[0]
+        return ScanEvent(
+            Outcome.TOO_MANY,
+            f"Too many: {printable(ln.title)} is of order {printable(self.reference)}, "
+            "already packed and labelled. Keep this item out of the parcel.",
+            ln,
+            self.counts[ln.line_id],
+        )
+
     def lines_text(self) -> list[str]:
         """One line per order line: counted of quantity, title, code."""
         out = []

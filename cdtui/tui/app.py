@@ -59,6 +59,7 @@ from cdtui.tui.messages import (
     LabelProgress,
     LabelRunFinished,
     LabelRunProgressed,
+    LabelSession,
     LabelsRequested,
     OrdersChanged,
     RunSummary,
@@ -570,9 +571,15 @@ class CdtuiApp(App[int], inherit_bindings=False):
 
     @on(LabelsRequested)
     def _labels_requested(self, message: LabelsRequested) -> None:
-        self.run_labels(message.order_ids, message.choice)
+        self.run_labels(message.order_ids, message.choice, session=message.session)
 
-    def run_labels(self, order_ids: list[str], choice: LabelChoice | None = None) -> bool:
+    def run_labels(
+        self,
+        order_ids: list[str],
+        choice: LabelChoice | None = None,
+        *,
+        session: LabelSession | None = None,
+    ) -> bool:
         """Buy labels for these orders in a worker; progress and results come as messages."""
         if self.engine is None or not order_ids:
             return False
@@ -582,11 +589,13 @@ class CdtuiApp(App[int], inherit_bindings=False):
         self.label_progress = LabelProgress(0, len(order_ids))
         self.labels_running = True
         self.labels_progressed.publish(self.label_progress)
-        self._label_worker(order_ids, choice)
+        self._label_worker(order_ids, choice, session)
         return True
 
     @work(group="labels", exit_on_error=False)
-    async def _label_worker(self, order_ids: list[str], choice: LabelChoice | None) -> None:
+    async def _label_worker(
+        self, order_ids: list[str], choice: LabelChoice | None, session: LabelSession | None
+    ) -> None:
         from cdtui.engine import LabelOutcome
 
         assert self.engine is not None
@@ -613,7 +622,7 @@ class CdtuiApp(App[int], inherit_bindings=False):
             log.exception("label run failed")
             reason = f"Unexpected error ({type(exc).__name__}); see the log."
             outcomes = [LabelOutcome(order_id=i, ok=False, error=reason) for i in order_ids]
-        summary = RunSummary(total=len(order_ids))
+        summary = RunSummary(total=len(order_ids), session=session)
         if isinstance(outcomes, LabelRun):
             summary.batch, summary.batch_failed = run_news(outcomes)
         for outcome in outcomes:

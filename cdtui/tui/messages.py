@@ -86,6 +86,14 @@ class LabelRunProgressed(_AppMessage):
         return isinstance(message, LabelRunProgressed)
 
 
+@dataclass(frozen=True, eq=False)
+class LabelSession:
+    """Label runs of one order each that belong together (one visit to scan mode): the
+    inbox's run panel adds them up under ``name``. Each session is itself alone."""
+
+    name: str
+
+
 @dataclass
 class RunSummary:
     total: int
@@ -97,6 +105,23 @@ class RunSummary:
     batch_failed: bool = False
     #: each order's outcome (carrier, tracking, whether it was sent: the scan screen's)
     outcomes: dict[str, LabelOutcome] = field(default_factory=dict)
+    #: the session the run belongs to (None: a run of its own)
+    session: LabelSession | None = None
+
+    def joined(self, later: RunSummary) -> RunSummary:
+        """This session's runs so far and its next one as one: each order once, labelled
+        if any run labelled it, else failed with its last reason."""
+        ok = self.ok + [i for i in later.ok if i not in self.ok]
+        failed = {i: r for i, r in (self.failed | later.failed).items() if i not in ok}
+        return RunSummary(
+            total=len(ok) + len(failed),
+            ok=ok,
+            failed=failed,
+            batch=later.batch or self.batch,
+            batch_failed=later.batch_failed if later.batch else self.batch_failed,
+            outcomes=self.outcomes | later.outcomes,
+            session=later.session,
+        )
 
 
 class LabelRunFinished(_AppMessage):
@@ -130,12 +155,20 @@ class SyncRequested(Message):
 
 class LabelsRequested(Message):
     """Buy labels for these orders (one order with the operator's ``choice``, or each
-    with its shop's defaults)."""
+    with its shop's defaults), in one run or as a run of a ``session``."""
 
-    def __init__(self, order_ids: list[str], choice: LabelChoice | None = None) -> None:
+    def __init__(
+        self,
+        order_ids: list[str],
+        choice: LabelChoice | None = None,
+        *,
+        session: LabelSession | None = None,
+    ) -> None:
         super().__init__()
         self.order_ids = order_ids
         self.choice = choice
+        #: the session the run belongs to (its summary says so: ``RunSummary.session``)
+        self.session = session
 
 
 class DisconnectRequested(Message):

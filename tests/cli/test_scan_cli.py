@@ -54,7 +54,8 @@ def test_scanned_slip_and_items_buy_the_label_and_send_tracking(
     lines = r.out.splitlines()
     assert lines[0].startswith(f"Order {rec.reference} opened: ")
     assert f"Scan {len(items)} item(s)" in lines[0]
-    assert lines[1] == (
+    assert lines[1].startswith("Option: "), "the option its label will have, at once"
+    assert lines[2] == (
         f"REFUSED: Wrong item: {WRONG} is not in order {rec.reference}. Keep it out of the parcel."
     )
     counted = [x for x in lines if x.startswith("OK: ")]
@@ -189,3 +190,44 @@ def test_at_a_terminal_it_prompts_and_rings_on_a_wrong_item_only(
     assert proc.wait(30) == 0
     os.close(master)
     assert Store(cdtui_home).order(rec.order_id).state == State.TO_SHIP
+
+
+def test_an_item_scanned_after_its_label_is_too_many_of_the_order_labelled(
+    ready: Run, monkeypatch: pytest.MonkeyPatch, cdtui_home: Path, sandbox: SandboxServer
+) -> None:
+    rec = an_order(ready, cdtui_home)
+    items = scans_for(rec)
+    r = piped(ready, monkeypatch, [rec.reference, *items, items[-1], "q"])
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    label = next(i for i, x in enumerate(lines) if x.startswith("LABEL: "))
+    [extra] = [x for x in lines[label:] if x.startswith("REFUSED: ")]
+    assert extra.startswith("REFUSED: Too many: ")
+    assert f"is of order {rec.reference}, already packed and labelled." in extra
+    assert extra.endswith("Keep this item out of the parcel.")
+    assert "There is no order" not in r.out
+    assert lines[-1] == "Scan mode ended: 1 label(s) bought, 0 failed."
+    assert len(shipments_by_order(sandbox)[rec.order_id]) == 1
+
+
+def test_an_order_that_cannot_be_labelled_is_warned_of_when_it_opens(
+    ready: Run, monkeypatch: pytest.MonkeyPatch, cdtui_home: Path, sandbox: SandboxServer
+) -> None:
+    """La Réunion is outside the EU customs territory: without HS codes its label is
+    refused. The packer hears it when the slip is scanned, before packing the items."""
+    orders = ready("orders", "--status", "to_ship", "--json").json()
+    assert isinstance(orders, list)
+    found = [o for o in orders if o["postal_code"] == "97400" and not o["attention"]]
+    assert found, "the seeded world has no order to ship to 97400"
+    rec = Store(cdtui_home).order(found[0]["order_id"])
+    items = scans_for(rec)
+    r = piped(ready, monkeypatch, [rec.reference, *items, "q"])
+    assert r.code == 1, r.err
+    lines = r.out.splitlines()
+    assert lines[0].startswith(f"Order {rec.reference} opened: ")
+    warning = "WARNING: no label can be bought as it is: "
+    assert lines[1].startswith(warning) and "HS code" in lines[1], lines[1]
+    first_scan = next(i for i, x in enumerate(lines) if x.startswith("OK: "))
+    assert first_scan > 1, "warned before the first item was scanned"
+    assert any(x.startswith(f"NO LABEL for order {rec.reference}: ") for x in lines)
+    assert shipments_by_order(sandbox).get(rec.order_id) is None

@@ -264,3 +264,39 @@ async def test_a_label_refused_says_why_rings_and_enter_tries_again(
         await wait_for(pilot, lambda: len(bells) == 2 and not screen.busy)
     assert Store(synced_home).order(gb.order_id).state == State.TO_SHIP
     assert not [s for s in sandbox.world.shipments.values() if s.order_number == gb.reference]
+
+
+async def test_an_item_after_its_label_is_too_many_and_the_inbox_counts_every_label(
+    synced_home: Path, sandbox: SandboxServer, bells: list[int]
+) -> None:
+    """The label bought, the same item scanned again belongs to the order just labelled
+    (too many, keep it out), not an unknown order; back in the inbox, the run panel
+    counts the two labels bought in scan mode, not the last one alone."""
+    first, second = orders_to_pack(synced_home, 2)
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_scan_mode(pilot)
+        for code in [first.reference, *items_of(first)]:
+            await scan(pilot, code)
+        await wait_for(pilot, lambda: label_of(screen) == first.order_id)
+        await scan(pilot, items_of(first)[-1])
+        await wait_for(pilot, lambda: len(bells) == 1 and not screen.busy)
+        assert screen.kind == "error"
+        assert screen.message.startswith("✗ TOO MANY: ")
+        assert f"is of order {first.reference}, already packed and labelled" in screen.message
+        assert "Keep this item out of the parcel." in screen.message
+        shown = screen_text(app)
+        assert "TOO MANY" in shown and "There is no order" not in shown
+        assert label_of(screen) == first.order_id  # still shows the label bought
+        for code in [second.reference, *items_of(second)]:
+            await scan(pilot, code)
+        await wait_for(pilot, lambda: label_of(screen) == second.order_id)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: "label(s) created" in screen_text(app))
+        shown = screen_text(app)
+        assert "2 label(s) created in scan mode" in shown
+        assert "1 label(s) created" not in shown
+    store = Store(synced_home)
+    assert [store.order(r.order_id).state for r in (first, second)] == [State.TRACKING_SENT] * 2
+    assert len(bells) == 1

@@ -114,6 +114,23 @@ def test_wrong_item_and_too_many_are_refused_and_change_nothing() -> None:
     assert packing.scan("   ").outcome == Outcome.NOTHING
 
 
+def test_after_its_label_an_item_of_the_order_is_too_many_of_a_labelled_order() -> None:
+    packing = Packing(two_lines())
+    for code in (GTIN_A, "SKU-B", GTIN_A):
+        packing.scan(code)
+    assert packing.complete
+    again = packing.labelled_scan(f" {GTIN_A}\n")
+    assert again is not None and again.outcome == Outcome.TOO_MANY and again.refused
+    assert again.message == (
+        "Too many: Casque is of order REF1, already packed and labelled. "
+        "Keep this item out of the parcel."
+    )
+    assert packing.labelled_scan("sku-b") is not None  # a SKU whatever its case
+    # not one of its items (or nothing): not this order's to say
+    assert packing.labelled_scan(GTIN_B) is None and packing.labelled_scan("  ") is None
+    assert packing.counts == {"1": 2, "2": 1}
+
+
 def test_a_refused_code_is_shown_printable_and_short() -> None:
     event = Packing(two_lines()).scan("\x1b]52;c;aGk=\x07" + "9" * 80)
     assert event.outcome == Outcome.WRONG_ITEM

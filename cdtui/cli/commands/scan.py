@@ -5,7 +5,10 @@ Reads one code per line from stdin — a scanner, a keyboard or a pipe — and f
 opens it, each item is scanned by its GTIN or SKU (when ``scan_verify`` is on), and a
 complete order buys its label at once (or on an empty line, when ``scan_confirm`` is
 on); the label prints when a print command is set. Scanning another order's slip sets
-the open one aside. One line per event; a refused scan rings the bell on a terminal.
+the open one aside. An order opened says the option its label will have, or warns at
+once that no label can be bought as it is (before its items are packed); an item of the
+order just labelled is one too many. One line per event; a refused scan rings the bell
+on a terminal.
 Ends at the end of input, on ``q``, or on two empty lines in a row.
 """
 
@@ -83,6 +86,8 @@ class ScanStation:
         self.confirm = confirm
         self.terminal = terminal
         self.packing: Packing | None = None
+        #: the order whose label was bought last (until the next order opens)
+        self.labelled: Packing | None = None
         #: labels bought and refused in this session
         self.bought = 0
         self.failed = 0
@@ -156,6 +161,11 @@ class ScanStation:
                 return
             self.refuse(event.message)
             return
+        done = self.labelled.labelled_scan(code) if self.labelled is not None else None
+        if done is not None:  # an item of the order just labelled: one too many
+            if not await self.open(code, instead_of=done):
+                self.refuse(done.message)
+            return
         await self.open(code)
 
     async def open(self, code: str, instead_of: ScanEvent | None = None) -> bool:
@@ -185,13 +195,36 @@ class ScanStation:
             )
         elif self.packing is not None:
             self.say(f"Order {self.packing.reference} set aside: no label bought.")
-        self.packing = packing
+        self.packing, self.labelled = packing, None
         self.say(opened_line(packing))
         for ln in packing.unscannable:
             self.say(f"NOTE: {ln.title} has no GTIN or SKU: check it by eye.")
+        await self.plan(packing)
         if packing.complete:
             await self.completed(packing)
         return True
+
+    async def plan(self, packing: Packing) -> None:
+        """The option the label will have, said when the order opens: an order whose
+        label would be refused as it is (an HS code missing, say) is warned of before
+        its items are scanned, as the TUI's panel does."""
+        try:
+            plan = await self.engine.label_plan(packing.order_id)
+        except CdtuiError as exc:
+            problem: str | None = exc.message
+        except Exception as exc:  # the option is information: scanning goes on
+            log.exception("label plan of %s failed", packing.order_id)
+            problem = f"Unexpected error ({type(exc).__name__}); see the log."
+        else:
+            problem = plan.problem
+            if problem is None and plan.choice is not None:
+                option = plan.choice.option
+                self.say(f"Option: {option.name} ({option.code}), {plan.choice.chosen_by}.")
+                return
+        self.say(
+            "WARNING: no label can be bought as it is: "
+            f"{problem or f'no shipping option for order {packing.reference}.'}"
+        )
 
     async def completed(self, packing: Packing) -> None:
         if self.confirm:
@@ -216,7 +249,7 @@ class ScanStation:
             self.say("Enter tries again; or scan the next order.")
             return
         self.bought += 1
-        self.packing = None
+        self.packing, self.labelled = None, packing
         tracking = (
             "tracking sent to the marketplace"
             if outcome.tracking_sent

@@ -188,6 +188,8 @@ class InboxScreen(Screen[None]):
         self._reload_due = False
         #: the last label run's summary and the load that shows its orders as they are now
         self._run_to_show: tuple[int, RunSummary] | None = None
+        #: the last run's summary (a session's runs added up: scan mode's labels)
+        self._last_run: RunSummary | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -613,7 +615,12 @@ class InboxScreen(Screen[None]):
 
     def _labels_finished(self, summary: RunSummary) -> None:
         """Shown once the orders are read again: an order that failed because it has a
-        label now was labelled by another process meanwhile, not a failure to retry."""
+        label now was labelled by another process meanwhile, not a failure to retry. The
+        runs of one session (scan mode buys one label a run) show as one, added up."""
+        last = self._last_run
+        if summary.session is not None and last is not None and last.session is summary.session:
+            summary = last.joined(summary)
+        self._last_run = summary
         self.table.selected -= set(summary.ok)
         self.reload()
         self._run_to_show = (self._generation, summary)

@@ -35,7 +35,7 @@ from textual.widgets import Input
 from cdtui.errors import CdtuiError, NotFoundLocally
 from cdtui.orders.packing import Outcome, Packing, ScanEvent, destination, open_order, shown_code
 from cdtui.tui import format as fmt
-from cdtui.tui.messages import LabelsRequested, RunSummary
+from cdtui.tui.messages import LabelSession, LabelsRequested, RunSummary
 from cdtui.tui.palette import ALERT, SUCCESS, WARNING, rich
 from cdtui.tui.protocols import host
 from cdtui.tui.widgets.footer import KeyFooter
@@ -123,6 +123,8 @@ class ScanScreen(Screen[None]):
         #: what the message panel says, its kind ("", "error", "ok", "busy")
         self.message = ""
         self.kind = ""
+        #: this visit's labels: the inbox's run panel adds them up
+        self.session = LabelSession("scan mode")
 
     # ------------------------------------------------------------ layout
 
@@ -258,7 +260,9 @@ class ScanScreen(Screen[None]):
                 )
             return
         if packing is None:
-            self.look_up(code)
+            # an item of the order just labelled is one too many (unless it opens one)
+            done = self.last_packed if self.last_label is not None else None
+            self.look_up(code, instead_of=done.labelled_scan(code) if done else None)
             return
         event = packing.scan(code)
         if event.outcome in (Outcome.COUNTED, Outcome.COMPLETE):
@@ -392,7 +396,7 @@ class ScanScreen(Screen[None]):
             return
         self.buying = packing.order_id
         self.say(f"Buying the label of order {fmt.safe(packing.reference)}…", "busy")
-        self.post_message(LabelsRequested([packing.order_id]))
+        self.post_message(LabelsRequested([packing.order_id], session=self.session))
 
     def _labels_finished(self, summary: RunSummary) -> None:
         order_id = self.buying

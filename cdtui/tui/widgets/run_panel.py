@@ -70,7 +70,10 @@ class RunPanel(Vertical):
         self.query_one(ProgressBar).display = False  # done: the line says how it went
         failed = {i: r for i, r in summary.failed.items() if i not in elsewhere}
         done = [i for i in summary.failed if i in elsewhere]
-        text = Text(f"{len(summary.ok)} label(s) created", style=palette.rich(palette.SUCCESS))
+        where = f" in {summary.session.name}" if summary.session is not None else ""
+        text = Text(
+            f"{len(summary.ok)} label(s) created{where}", style=palette.rich(palette.SUCCESS)
+        )
         if done:
             text.append(f" · {len(done)} {ELSEWHERE}")
         if failed:
