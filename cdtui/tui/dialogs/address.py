@@ -21,6 +21,7 @@ from cdtui.errors import CdtuiError
 from cdtui.models import OrderRecord
 from cdtui.orders.addresses import AddressOverride, house_number
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Label, Static
 
 #: (field, label, maximum length) in the order the form shows them
@@ -97,8 +98,11 @@ class AddressDialog(ModalScreen[AddressOverride | None]):
         Binding("ctrl+s", "confirm", "Use this address", id="address.confirm"),
         Binding("ctrl+z", "restore", "Order's address", id="address.restore"),
         Binding("escape", "cancel", "Cancel", id="address.cancel"),
-        Binding("f1", "app.help", "", show=False, id="address.help"),
+        # letters go into the fields here: F1 is the help key
+        Binding("f1", "app.help", "Help", id="address.help"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = ("address.cancel", "address.help", "address.confirm", "address.restore")
 
     def __init__(
         self,
@@ -138,6 +142,7 @@ class AddressDialog(ModalScreen[AddressOverride | None]):
                 "Enter / ^s use it · ^z the order's address · Tab next field · Esc cancel",
                 classes="dialog-hint",
             )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#address-name", Input).focus()

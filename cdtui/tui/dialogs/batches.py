@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from cdtui.batches import Batch, batch_size
 from cdtui.errors import CdtuiError
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 
 #: where the print command is set, from the inbox
@@ -62,7 +63,10 @@ class BatchesDialog(ModalScreen[str | None]):
     BINDINGS = [
         Binding("enter", "choose", "Print again", priority=True, id="batches.print"),
         Binding("escape", "cancel", "Cancel", id="batches.cancel"),
+        Binding("question_mark,f1", "app.help", "Help", id="batches.help"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = ("batches.cancel", "batches.help", "batches.print")
 
     def __init__(
         self,
@@ -93,6 +97,7 @@ class BatchesDialog(ModalScreen[str | None]):
             yield Static("Reading today's print batches…", id="batches-status")
             yield OptionList(id="batch-list", markup=False)  # API text, never markup
             yield Static(hint, id="batches-hint", classes="dialog-hint")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).display = False

@@ -27,6 +27,7 @@ from cdtui.errors import CdtuiError
 from cdtui.models import Subscription
 from cdtui.orders.rules import Channels, parse_channels
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 
 ALL = "__all__"
@@ -70,7 +71,10 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
     BINDINGS = [
         Binding("enter", "confirm", "Confirm", priority=True, id="channels.confirm"),
         Binding("escape", "cancel", "Cancel", id="channels.cancel"),
+        Binding("question_mark,f1", "app.help", "Help", id="channels.help"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = ("channels.cancel", "channels.help", "channels.confirm")
 
     def __init__(
         self,
@@ -96,6 +100,7 @@ class ChannelSelectionDialog(ModalScreen[Channels | None]):
             yield Static(
                 "Space ticks a channel · Enter confirms · Esc cancels", classes="dialog-hint"
             )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ChannelList).display = False

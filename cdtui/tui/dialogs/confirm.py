@@ -19,6 +19,7 @@ from textual.widgets import Button
 from cdtui.models import OrderRecord
 from cdtui.orders.enums import PushStatus
 from cdtui.tui import format as fmt
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 
 
@@ -26,7 +27,10 @@ class ConfirmationModal(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("question_mark,f1", "app.help", "Help", id="confirm.help"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = ("confirm.no", "confirm.yes", "confirm.help")
 
     def __init__(self, title: str, body: str, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()
@@ -42,6 +46,7 @@ class ConfirmationModal(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} \\[y]", id="yes", variant="error", compact=True)
                 yield Button(f"{self._no} \\[n]", id="no", compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

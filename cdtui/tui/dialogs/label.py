@@ -48,6 +48,7 @@ from cdtui.tui.dialogs.label_text import (
     options_status,
     to_text,
 )
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Label, Static
 
 if TYPE_CHECKING:
@@ -133,9 +134,18 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
         Binding("ctrl+r", "reload", "Reload options", id="label.reload"),
         # the app's help keys, which a modal screen does not reach (listed once, as
         # the app's, in the help)
-        Binding("question_mark", "app.help", "", show=False, priority=True, id="label.help"),
+        Binding("question_mark", "app.help", "Help", priority=True, id="label.help"),
         Binding("f1", "app.help", "", show=False, id="label.help_f1"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = (
+        "label.cancel",
+        "label.help",
+        "label.all",
+        "label.address",
+        "label.cancel_lines",
+        "label.reload",
+    )
 
     #: the engine's plan for what the operator set (None while the first is read, or
     #: when planning failed); the keys that need a plan follow it
@@ -189,6 +199,7 @@ class LabelDialog(ModalScreen[LabelChoice | None]):
             yield Static("", id="label-choice")
             yield Static("", id="label-problem", classes="error")
             yield Static("", id="label-hint", classes="dialog-hint")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#options", OptionList).focus()

@@ -23,6 +23,7 @@ from cdtui.orders.states import OPEN_STATES
 from cdtui.orders.summary import summarize_record
 from cdtui.tui import format as fmt
 from cdtui.tui import palette
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static, add_row
 
 
@@ -73,26 +74,35 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
     )
     add_row(head, "Total", fmt.money(order.total_price.selling_price, order.currency_code))
 
+    # the product title takes the width (it wraps); the line's facts go under it, dim
     lines = Table(title="Lines", title_justify="left", expand=True, show_edge=False)
-    lines.add_column("Line", no_wrap=True)
-    lines.add_column("Qty", justify="right", width=4)
-    lines.add_column("Product", ratio=1)
-    lines.add_column("SKU", no_wrap=True)
-    lines.add_column("Mode", no_wrap=True)
-    lines.add_column("Status", no_wrap=True)
+    lines.add_column("Qty", justify="right", no_wrap=True)
+    lines.add_column("Product", ratio=1, overflow="fold")
     lines.add_column("Price", justify="right", no_wrap=True)
     for ln in order.lines:
         status = ln.status or ""
         if not ln.merchant_ships:
             status += f" ({ln.offer.supply_mode})"
-        add_row(
-            lines,
-            ln.order_line_id,
+        facts = " · ".join(
+            part
+            for part in (
+                f"SKU {ln.sku}" if ln.sku else "",
+                f"line {ln.order_line_id}",
+                ln.delivery.mode or "",
+            )
+            if part
+        )
+        product = fmt.text(ln.offer.product_title or "—")
+        product.append("\n")
+        product.append_text(fmt.text(facts, "dim"))
+        if status:
+            product.append_text(fmt.text(" · ", "dim"))
+            product.append_text(
+                fmt.text(status, alert if ln.status == OrderStatus.CANCEL_REQUEST else "dim")
+            )
+        lines.add_row(
             str(ln.quantity),
-            ln.offer.product_title or "",
-            ln.sku or "",
-            ln.delivery.mode or "",
-            fmt.text(status, alert if ln.status == OrderStatus.CANCEL_REQUEST else ""),
+            product,
             fmt.money(ln.selling_price.unit_sales_price, order.currency_code),
         )
 
@@ -178,12 +188,23 @@ class OrderDetailDialog(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="detail.close"),
+        Binding("question_mark,f1", "app.help", "Help", id="detail.help"),
         Binding("l", "choose('label')", "Label", id="detail.label"),
         Binding("o", "choose('open_label')", "Open label", id="detail.open"),
         Binding("c", "choose('cancel_label')", "Cancel label", id="detail.cancel"),
         Binding("a", "choose('accept')", "Accept", id="detail.accept"),
         Binding("r", "choose('refuse')", "Refuse", id="detail.refuse"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = (
+        "detail.close",
+        "detail.help",
+        "detail.label",
+        "detail.open",
+        "detail.cancel",
+        "detail.accept",
+        "detail.refuse",
+    )
 
     def __init__(self, record: OrderRecord, now: datetime) -> None:
         super().__init__()
@@ -196,6 +217,7 @@ class OrderDetailDialog(ModalScreen[str | None]):
             with VerticalScroll(id="detail-body"):
                 yield Static(order_details(self._record, self._now))
             yield Static(self._hint(), classes="dialog-hint")
+        yield KeyFooter()
 
     def _hint(self) -> str:
         keys = [

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from cdtui.errors import (
     BadCredentials,
@@ -29,6 +29,7 @@ from cdtui.tui.dialogs.confirm import DiscardQuestion
 from cdtui.tui.messages import InboxRequested, IntegrationsChanged, SyncRequested
 from cdtui.tui.protocols import host
 from cdtui.tui.screens.setup import problems_message
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
 
@@ -94,6 +95,14 @@ class ConnectScreen(Screen[None]):
         # the app's ctrl+q, shown: letters go into the fields here
         Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="connect.quit"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = (
+        "connect.quit",
+        "connect.help",
+        "connect.back",
+        "connect.submit",
+        "connect.channels",
+    )
 
     #: a connection is being checked with Octopia: Connect and Channels wait
     busy = reactive(False, bindings=True)
@@ -153,7 +162,7 @@ class ConnectScreen(Screen[None]):
                         f"Seller ID {self._hint[0]}, login {self._hint[1]}\n\n",
                     )
                 yield Static(Text.assemble(hint, DELEGATION_STEPS))
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#name-input", Input).focus()

@@ -20,6 +20,7 @@ from textual.keys import key_to_character
 from textual.screen import ModalScreen, Screen
 
 from cdtui.tui import palette
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 
 #: keys handled by widgets themselves, worth telling the user about
@@ -107,6 +108,8 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, bool]]:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = ("help.close",)
 
     def __init__(self, screen: Screen[object]) -> None:
         super().__init__()
@@ -134,6 +137,7 @@ class HelpScreen(ModalScreen[None]):
                 "Esc, q or ? closes this help · ^q quits cdtui from any screen.",
                 classes="dialog-hint",
             )
+        yield KeyFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, TextArea
+from textual.widgets import Button, Input, TextArea
 
 from cdtui.errors import CdtuiError, NotFoundLocally, UsageError
 from cdtui.models import Integration
@@ -36,6 +36,7 @@ from cdtui.tui.dialogs.confirm import DiscardQuestion
 from cdtui.tui.messages import DisconnectRequested, InboxRequested, IntegrationsChanged
 from cdtui.tui.protocols import host
 from cdtui.tui.screens.setup import problems_message
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.form import FormField, checked_by, new_name
 from cdtui.tui.widgets.plain import Label, Static
 
@@ -161,6 +162,15 @@ class IntegrationSettingsScreen(Screen[None]):
         # the app's ctrl+q, shown: letters go into the fields here
         Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="settings.quit"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = (
+        "settings.quit",
+        "settings.help",
+        "settings.back",
+        "settings.save",
+        "settings.channels",
+        "settings.disconnect",
+    )
 
     #: the changes are being saved: Save, Channels and Disconnect wait
     busy = reactive(False, bindings=True)
@@ -281,7 +291,7 @@ class IntegrationSettingsScreen(Screen[None]):
                 yield Button("Channels ^o", id="channels", compact=True)
                 yield Button("Disconnect ^r", id="disconnect", variant="error", compact=True)
             yield Static("", id="settings-message")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _rules(self, integ: Integration) -> list:  # type: ignore[type-arg]
         try:

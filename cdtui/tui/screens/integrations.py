@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from cdtui.errors import CdtuiError
 from cdtui.models import Integration
@@ -23,6 +23,7 @@ from cdtui.tui.dialogs.channels import describe_channels
 from cdtui.tui.messages import DisconnectRequested, InboxRequested, SyncRequested
 from cdtui.tui.protocols import host
 from cdtui.tui.screens.integration_settings import IntegrationSettingsScreen
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 from cdtui.tui.widgets.status_line import StatusLine
 
@@ -50,6 +51,15 @@ class IntegrationsScreen(Screen[None]):
         Binding("u", "setup", "Setup", id="integrations.setup"),
         Binding("escape,b", "back", "Back", id="integrations.back"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``; q and ? always do)
+    FOOTER_PRIORITY = (
+        "integrations.back",
+        "integrations.edit",
+        "integrations.sync_one",
+        "integrations.connect",
+        "integrations.disconnect",
+        "integrations.setup",
+    )
 
     #: how many integrations the table lists (the keys acting on one need one)
     integrations_shown = reactive(0, bindings=True)
@@ -65,7 +75,7 @@ class IntegrationsScreen(Screen[None]):
         yield table
         yield Static("", id="integration-error")
         yield StatusLine()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -10,14 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 
 
 class ProblemScreen(Screen[None]):
     TITLE = "cdtui cannot start"
-    BINDINGS = [Binding("q,escape", "app.quit", "Quit", id="problem.quit")]
+    # request_quit: the app refuses its plain ``quit`` here (``CdtuiApp.check_action``)
+    BINDINGS = [Binding("q,escape", "app.request_quit", "Quit", id="problem.quit")]
+    FOOTER_PRIORITY = ("problem.quit",)
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
@@ -33,4 +35,4 @@ class ProblemScreen(Screen[None]):
                 "backup), then start cdtui again. Press q to quit.",
                 classes="dialog-hint",
             )
-        yield Footer(compact=True)
+        yield KeyFooter()

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from cdtui.errors import CdtuiError
 from cdtui.orders.report import DayReport, ReportRow, local_today
@@ -24,6 +24,7 @@ from cdtui.tui import format as fmt
 from cdtui.tui import palette
 from cdtui.tui.messages import InboxRequested
 from cdtui.tui.protocols import host
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.plain import Static
 from cdtui.tui.widgets.status_line import StatusLine
 
@@ -49,6 +50,8 @@ class ReportScreen(Screen[None]):
         Binding("t", "today", "Today", id="report.today"),
         Binding("escape,b", "back", "Back", id="report.back"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``; q and ? always do)
+    FOOTER_PRIORITY = ("report.back", "report.previous", "report.next", "report.today")
 
     DEFAULT_CSS = """
     ReportScreen #report-table {
@@ -76,7 +79,7 @@ class ReportScreen(Screen[None]):
         yield table
         yield Static("", id="report-notes")
         yield StatusLine()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

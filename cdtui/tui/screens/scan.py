@@ -88,8 +88,13 @@ class OptionPlanned(Message):
 class ScanScreen(Screen[None]):
     TITLE = "Scan to ship"
     AUTO_FOCUS = "#scan-input"
-    BINDINGS = [Binding("escape", "leave", "Leave scan mode", id="scan.leave")]
-    FOOTER_PRIORITY = ("scan.leave",)
+    BINDINGS = [
+        Binding("escape", "leave", "Leave scan mode", id="scan.leave"),
+        # the app's F1 and ctrl+q, shown: letters (q, ?) go into the scan field here
+        Binding("f1", "app.help", "Help", id="scan.help"),
+        Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="scan.quit"),
+    ]
+    FOOTER_PRIORITY = ("scan.leave", "scan.quit", "scan.help")
 
     DEFAULT_CSS = """
     ScanScreen #scan-head { height: 1; background: $primary; color: $text; padding: 0 1; }

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from cdtui.config import Settings, save_settings
 from cdtui.errors import BadCredentials, CdtuiError, TimedOut, Unavailable
@@ -29,6 +29,7 @@ from cdtui.orders.rules import clean_country, parse_weight
 from cdtui.tui.dialogs.confirm import DiscardQuestion
 from cdtui.tui.messages import SettingsSaved
 from cdtui.tui.protocols import host
+from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.form import FormField, Validate, checked_by
 from cdtui.tui.widgets.plain import Static
 
@@ -134,6 +135,14 @@ class SetupScreen(Screen[None]):
         # the app's ctrl+q, shown: letters go into the fields here
         Binding("ctrl+q", "app.request_quit", "Quit", priority=True, id="setup.quit"),
     ]
+    #: the footer's keys when not all fit (``widgets/footer.py``)
+    FOOTER_PRIORITY = (
+        "setup.quit",
+        "setup.help",
+        "setup.back",
+        "setup.quit_escape",
+        "setup.save",
+    )
 
     #: the credentials are being checked: Check & save waits
     busy = reactive(False, bindings=True)
@@ -227,7 +236,7 @@ class SetupScreen(Screen[None]):
         with Horizontal(classes="buttons"):
             yield Button("Check & save ^s", id="save", variant="primary", compact=True)
         yield Static("", id="setup-message")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @staticmethod
     def _field(name: str, **options: Any) -> FormField:
