@@ -222,3 +222,30 @@ async def test_q_quits_the_problem_screen(synced_home: Path) -> None:
         await problem(pilot)
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "key_row"),
+    [
+        ("detail", "Order detail", "esc / q Close"),
+        ("batches", "Print batches", "Print again"),
+        ("confirm", "Question", "y Yes"),
+    ],
+)
+async def test_the_help_key_a_dialog_shows_opens_its_help(
+    synced_home: Path, name: str, title: str, key_row: str
+) -> None:
+    """? in a dialog (as its footer says) lists that dialog's keys; Esc goes back to it."""
+    opener, _ = OPENERS[name]
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opener(pilot)
+        dialog = app.screen
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert f"Keys — {title}" in shown, shown
+        assert key_row in " ".join(shown.split()), shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is dialog)

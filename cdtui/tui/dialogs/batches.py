@@ -53,6 +53,7 @@ def batch_row(batch: Batch) -> str:
 class BatchesDialog(ModalScreen[str | None]):
     """Dismisses with the id of the batch to print again, or ``None``."""
 
+    TITLE = "Print batches"
     DEFAULT_CSS = """
     #batch-list {
         height: auto;

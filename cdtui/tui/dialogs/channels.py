@@ -68,6 +68,7 @@ class ChannelList(SelectionList[str]):
 class ChannelSelectionDialog(ModalScreen[Channels | None]):
     """Dismisses with ``"all"``, a list of channel ids, or ``None`` when cancelled."""
 
+    TITLE = "Sales channels"
     BINDINGS = [
         Binding("enter", "confirm", "Confirm", priority=True, id="channels.confirm"),
         Binding("escape", "cancel", "Cancel", id="channels.cancel"),

@@ -24,6 +24,7 @@ from cdtui.tui.widgets.plain import Static
 
 
 class ConfirmationModal(ModalScreen[bool]):
+    TITLE = "Question"
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

@@ -186,6 +186,7 @@ def order_details(rec: OrderRecord, now: datetime) -> Group:
 class OrderDetailDialog(ModalScreen[str | None]):
     """Dismisses with an action name (``label``, ``open_label``, ...) or None."""
 
+    TITLE = "Order detail"
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="detail.close"),
         Binding("question_mark,f1", "app.help", "Help", id="detail.help"),
