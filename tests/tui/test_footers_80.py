@@ -93,7 +93,17 @@ async def check_footer(pilot: Pilot[object], *, way_out: tuple[str, ...]) -> str
     """The last line at 80 columns: whole entries, one of ``way_out`` and a help key."""
     app: CdtuiApp = pilot.app  # type: ignore[assignment]
     await pilot.pause(0.2)
-    line = whole_screen(app)[-1]
+    # the footer is composed again when the keys that apply change (the orders read, a
+    # cursor moved): between two compositions a frame may hold a blank last line, so
+    # the line is read once it is drawn
+    line = ""
+
+    def drawn() -> bool:
+        nonlocal line
+        line = whole_screen(app)[-1]
+        return line.strip() != ""
+
+    await wait_for(pilot, drawn)
     # a dialog covers the middle: the last line is the footer of the screen beneath
     found = footer_entries(line, entries(app.screen))  # a dialog has a footer of its own
     assert any(e in found for e in way_out), (way_out, line)
