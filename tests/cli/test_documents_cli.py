@@ -4,17 +4,15 @@ once per document, and bad input refused with nothing written."""
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 from barcode.codex import Code128
 from conftest import Run, to_ship
 from pypdf import PdfReader
+from recording_printer import RecordingPrinter
 
 from cdtui.config import load_settings
 from cdtui.documents.code128 import bars
@@ -44,28 +42,6 @@ def pdf_text(reader: PdfReader) -> str:
 
 def documents_dir(home: Path) -> Path:
     return home / "labels" / "documents"
-
-
-class Printer:
-    """A print command that logs its arguments and keeps a copy of each file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.log = folder / "printed.jsonl"
-        script = folder / "printer.py"
-        script.write_text(
-            "import json, pathlib, sys\n"
-            f"log = pathlib.Path({str(self.log)!r})\n"
-            "data = pathlib.Path(sys.argv[-1]).read_bytes()\n"
-            "with log.open('a') as f:\n"
-            "    f.write(json.dumps([sys.argv[1:], data.hex()]) + '\\n')\n"
-        )
-        self.command = f"{sys.executable} {script} --tray 2"
-
-    def calls(self) -> list[tuple[list[str], bytes]]:
-        if not self.log.exists():
-            return []
-        found = [json.loads(ln) for ln in self.log.read_text().splitlines()]
-        return [(argv, bytes.fromhex(data)) for argv, data in found]
 
 
 def test_picking_list_and_slips_for_orders_by_reference_and_id(
@@ -128,19 +104,18 @@ def test_to_ship_takes_every_order_to_ship(ready: Run) -> None:
 def test_print_sends_each_document_once_to_the_print_command(
     ready: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    printer = Printer(tmp_path)
+    printer = RecordingPrinter(tmp_path, "--tray", "2")
     monkeypatch.setenv("CDTUI_PRINT_COMMAND", printer.command)
     ids = to_ship(ready)[:3]
     r = ready("slips", *ids, "--print")
     assert r.code == 0, r.err
     assert "sent to the printer" in r.out
     slips = saved_path(r.out)
-    [(argv, data)] = printer.calls()
-    assert argv == ["--tray", "2", str(slips)]
-    assert data == slips.read_bytes()
-    assert len(PdfReader(io.BytesIO(data)).pages) == 3
+    assert printer.calls == [["--tray", "2", str(slips)]]
+    assert printer.copy(1) == slips.read_bytes()
+    assert len(printer.pdf(1).pages) == 3
     r = ready("picklist", *ids, "--print")
-    assert r.code == 0 and len(printer.calls()) == 2
+    assert r.code == 0 and len(printer.calls) == 2
 
 
 def test_out_writes_where_asked(ready: Run, tmp_path: Path, cdtui_home: Path) -> None:

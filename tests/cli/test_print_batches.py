@@ -7,7 +7,6 @@ printer got (opened with pypdf: page count, the labels' tracking numbers as text
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import stat
@@ -17,44 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import Run, to_ship
 from pypdf import PdfReader
+from recording_printer import RecordingPrinter
 
 from cdtui.sandbox.server import SandboxServer
 
 
-class Printer:
-    """The recording print command: ``calls`` (argv each time) and ``copies``."""
-
-    def __init__(self, folder: Path) -> None:
-        self.log = folder / "calls.jsonl"
-        self.dir = folder / "printed"
-        self.dir.mkdir()
-        script = folder / "record-print.py"
-        script.write_text(
-            "import json, shutil, sys, pathlib\n"
-            f"log = pathlib.Path({str(self.log)!r})\n"
-            "with log.open('a') as f:\n"
-            "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
-            "n = len(log.read_text().splitlines())\n"
-            f"shutil.copy(sys.argv[-1], pathlib.Path({str(self.dir)!r}) / f'{{n}}.bin')\n"
-        )
-        self.command = f"{sys.executable} {script} -d packing"
-
-    @property
-    def calls(self) -> list[list[str]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    def copy(self, n: int) -> bytes:
-        return (self.dir / f"{n}.bin").read_bytes()
-
-    def pdf(self, n: int) -> PdfReader:
-        return PdfReader(io.BytesIO(self.copy(n)))
-
-
 @pytest.fixture
-def printer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Printer:
-    rec = Printer(tmp_path)
+def printer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordingPrinter:
+    rec = RecordingPrinter(tmp_path, "-d", "packing")
     monkeypatch.setenv("CDTUI_PRINT_COMMAND", rec.command)
     return rec
 
@@ -71,7 +40,7 @@ def _label_run(ready: Run, ids: list[str]) -> list[dict[str, object]]:
     return out
 
 
-def test_a_bulk_run_prints_one_merged_pdf_a6(ready: Run, printer: Printer) -> None:
+def test_a_bulk_run_prints_one_merged_pdf_a6(ready: Run, printer: RecordingPrinter) -> None:
     ids = to_ship(ready)[:5]
     outcomes = _label_run(ready, ids)
     # one call of the print command for the five labels, with the batch's PDF
@@ -103,7 +72,7 @@ def test_a_bulk_run_prints_one_merged_pdf_a6(ready: Run, printer: Printer) -> No
     assert stat.S_IMODE(path.with_suffix(".json").stat().st_mode) == 0o600
 
 
-def test_a4_puts_four_labels_on_a_sheet(ready: Run, printer: Printer) -> None:
+def test_a4_puts_four_labels_on_a_sheet(ready: Run, printer: RecordingPrinter) -> None:
     ok = ready("setup", "--paper", "A4")
     assert ok.code == 0, ok.err
     ids = to_ship(ready)[:6]
@@ -129,7 +98,9 @@ def test_paper_setting_is_checked(ready: Run, cdtui_home: Path) -> None:
     assert (cdtui_home / "config.json").read_bytes() == before
 
 
-def test_a_single_label_prints_at_once_without_a_batch(ready: Run, printer: Printer) -> None:
+def test_a_single_label_prints_at_once_without_a_batch(
+    ready: Run, printer: RecordingPrinter
+) -> None:
     [order_id] = to_ship(ready)[:1]
     r = ready("label", order_id, "--json")
     assert r.code == 0, r.err
@@ -139,7 +110,7 @@ def test_a_single_label_prints_at_once_without_a_batch(ready: Run, printer: Prin
 
 
 def test_customs_declarations_go_in_the_batch(
-    ready: Run, printer: Printer, sandbox: SandboxServer
+    ready: Run, printer: RecordingPrinter, sandbox: SandboxServer
 ) -> None:
     assert ready("integration", "update", "1", "--default-hs-code", "851830").code == 0
     gb = sandbox.world.showcase["onbuy_gb"]
@@ -156,7 +127,7 @@ def test_customs_declarations_go_in_the_batch(
 
 
 def test_zpl_batch_is_the_labels_one_after_the_other(
-    ready: Run, printer: Printer, monkeypatch: pytest.MonkeyPatch
+    ready: Run, printer: RecordingPrinter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CDTUI_LABEL_FORMAT", "zpl")
     ids = to_ship(ready)[:3]
@@ -170,7 +141,7 @@ def test_zpl_batch_is_the_labels_one_after_the_other(
     assert printer.calls[0][-1].endswith(".zpl")
 
 
-def test_reprint_by_batch_and_by_order(ready: Run, printer: Printer) -> None:
+def test_reprint_by_batch_and_by_order(ready: Run, printer: RecordingPrinter) -> None:
     ids = to_ship(ready)[:4]
     outcomes = _label_run(ready, ids)
     batch_id = str(outcomes[0]["batch"])
@@ -199,7 +170,7 @@ def test_reprint_by_batch_and_by_order(ready: Run, printer: Printer) -> None:
 
 
 def test_print_refuses_bad_input_and_changes_nothing(
-    ready: Run, printer: Printer, cdtui_home: Path
+    ready: Run, printer: RecordingPrinter, cdtui_home: Path
 ) -> None:
     ids = to_ship(ready)
     labelled = _label_run(ready, ids[:2])
@@ -247,7 +218,7 @@ def test_a_failing_printer_keeps_the_batch_and_fails_the_run(
 
 
 def test_picking_list_and_slips_come_first_in_the_same_batch(
-    ready: Run, printer: Printer, sandbox: SandboxServer
+    ready: Run, printer: RecordingPrinter, sandbox: SandboxServer
 ) -> None:
     ids = to_ship(ready)[:3]
     r = ready("label", *ids, "--picklist", "--slips", "--json")
@@ -285,7 +256,7 @@ def test_picking_list_and_slips_come_first_in_the_same_batch(
 
 
 def test_paperwork_flags_refused_where_they_cannot_apply(
-    ready: Run, printer: Printer, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    ready: Run, printer: RecordingPrinter, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = to_ship(ready)[:2]
     one = ready("label", ids[0], "--slips")
@@ -299,7 +270,7 @@ def test_paperwork_flags_refused_where_they_cannot_apply(
 
 
 def test_the_setting_starts_every_bulk_batch_with_the_paperwork(
-    ready: Run, printer: Printer, monkeypatch: pytest.MonkeyPatch
+    ready: Run, printer: RecordingPrinter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert ready("setup", "--batch-documents", "on").code == 0
     ids = to_ship(ready)[:4]

@@ -4,12 +4,11 @@ offers today's batches (the last one first) and prints the chosen one again."""
 from __future__ import annotations
 
 import io
-import json
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from recording_printer import RecordingPrinter
 from textual.widgets import OptionList, Static
 from tui_helpers import inbox_loaded, screen_text, wait_for
 
@@ -20,34 +19,6 @@ from cdtui.tui.dialogs.batches import BatchesDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.widgets.order_table import OrderTable
-
-
-class Printer:
-    """A print command that notes each call and keeps a copy of what it was given."""
-
-    def __init__(self, folder: Path) -> None:
-        self.log = folder / "calls.jsonl"
-        self.copies = folder / "printed"
-        self.copies.mkdir()
-        script = folder / "record-print.py"
-        script.write_text(
-            "import json, shutil, sys, pathlib\n"
-            f"log = pathlib.Path({str(self.log)!r})\n"
-            "with log.open('a') as f:\n"
-            "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
-            "n = len(log.read_text().splitlines())\n"
-            f"shutil.copy(sys.argv[-1], pathlib.Path({str(self.copies)!r}) / f'{{n}}.pdf')\n"
-        )
-        self.command = f"{sys.executable} {script}"
-
-    @property
-    def calls(self) -> list[list[str]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    def copy(self, n: int) -> bytes:
-        return (self.copies / f"{n}.pdf").read_bytes()
 
 
 def inbox(app: CdtuiApp) -> InboxScreen:
@@ -86,7 +57,7 @@ def french_orders(home: Path, n: int) -> list[str]:
 async def test_bulk_run_prints_once_and_p_prints_the_batch_again(
     synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    printer = Printer(tmp_path)
+    printer = RecordingPrinter(tmp_path)
     monkeypatch.setenv("CDTUI_PRINT_COMMAND", printer.command)
     ids = french_orders(synced_home, 3)
     app = CdtuiApp(synced_home)
@@ -192,7 +163,7 @@ async def test_p_without_a_print_command_lists_the_batches_and_where_they_are(
 async def test_p_with_no_batch_yet_says_so(
     synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CDTUI_PRINT_COMMAND", Printer(tmp_path).command)
+    monkeypatch.setenv("CDTUI_PRINT_COMMAND", RecordingPrinter(tmp_path).command)
     app = CdtuiApp(synced_home)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: inbox_loaded(app))
@@ -208,7 +179,7 @@ async def test_p_with_no_batch_yet_says_so(
 async def test_with_batch_documents_one_print_holds_list_slips_and_labels(
     synced_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    printer = Printer(tmp_path)
+    printer = RecordingPrinter(tmp_path)
     monkeypatch.setenv("CDTUI_PRINT_COMMAND", printer.command)
     monkeypatch.setenv("CDTUI_BATCH_DOCUMENTS", "true")
     monkeypatch.setenv("CDTUI_PRINT_PAPER", "A4")
