@@ -14,8 +14,6 @@ import asyncio
 import os
 import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -33,7 +31,7 @@ from cdtui.tui.dialogs.batches import BatchesDialog
 from cdtui.tui.dialogs.confirm import ConfirmationModal
 from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.widgets.order_table import OrderTable
-from screenshots import clock, connect, poll
+from screenshots import clock, connect, fresh_home, plain_environment, poll
 
 
 def _panel(app: CdtuiApp) -> str:
@@ -80,12 +78,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    for key in [k for k in os.environ if k.startswith("CDTUI_")]:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="cdtui-shot-"))
-    os.environ["CDTUI_HOME"] = str(home)
+    plain_environment()
+    home = fresh_home()
     os.environ["CDTUI_PRINT_COMMAND"] = "true"
     os.environ["CDTUI_PRINT_PAPER"] = "A4"
     try:

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,7 +25,7 @@ from cdtui.orders.enums import State
 from cdtui.sandbox.server import SandboxServer
 from cdtui.storage.store import Store
 from cdtui.tui.demo import demo_settings
-from screenshots import NOW, clock, connect
+from screenshots import NOW, clock, connect, fresh_home, plain_environment
 
 #: picture name -> (document, paper, resolution in dots per inch)
 PICTURES = {
@@ -44,12 +41,8 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=10)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    for key in [k for k in os.environ if k.startswith("CDTUI_")]:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="cdtui-docs-"))
-    os.environ["CDTUI_HOME"] = str(home)
+    plain_environment()
+    home = fresh_home("cdtui-docs-")
     pdftoppm = shutil.which("pdftoppm")
     try:
         with SandboxServer(orders=120, seed=0, clock=clock) as server:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,7 +25,7 @@ from cdtui.tui.app import CdtuiApp
 from cdtui.tui.demo import demo_settings
 from cdtui.tui.screens.inbox import InboxScreen
 from cdtui.tui.screens.scan import ScanScreen
-from screenshots import clock, connect, poll
+from screenshots import clock, connect, fresh_home, plain_environment, poll
 
 
 async def shoot(home: Path, out: Path) -> None:
@@ -73,12 +70,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    for key in [k for k in os.environ if k.startswith("CDTUI_")]:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="cdtui-shot-"))
-    os.environ["CDTUI_HOME"] = str(home)
+    plain_environment()
+    home = fresh_home()
     try:
         with SandboxServer(orders=120, seed=0, clock=clock) as server:
             save_settings(demo_settings(home, server.url))

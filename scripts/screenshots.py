@@ -233,6 +233,22 @@ async def shoot(home: Path, steps: list[Step], out: Path, size: tuple[int, int])
         app.save_screenshot(str(out))
 
 
+def plain_environment() -> None:
+    """Times in UTC and no CDTUI_* variable of the caller's shell: the same pictures on
+    every machine."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    for key in [k for k in os.environ if k.startswith("CDTUI_")]:
+        del os.environ[key]
+
+
+def fresh_home(prefix: str = "cdtui-shot-") -> Path:
+    """A new empty CDTUI_HOME, set in the environment."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["CDTUI_HOME"] = str(home)
+    return home
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "screenshots")
@@ -240,14 +256,10 @@ def main() -> int:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    for key in [k for k in os.environ if k.startswith("CDTUI_")]:
-        del os.environ[key]
+    plain_environment()
     with SandboxServer(orders=120, seed=0, clock=clock) as server:
         for name, connected, steps in SHOTS:
-            home = Path(tempfile.mkdtemp(prefix="cdtui-shot-"))
-            os.environ["CDTUI_HOME"] = str(home)
+            home = fresh_home()
             try:
                 server.reset(orders=120, seed=0, clock=clock)
                 if name == "01-setup":  # a first run; only the labels folder is set
