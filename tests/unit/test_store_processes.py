@@ -9,6 +9,7 @@ import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,11 +96,13 @@ def _claimer(home: Path, order_id: str, barrier: object, wins: object) -> None:
     wins.put((order_id, me))  # type: ignore[attr-defined]
 
 
-def _writer_forever(home: Path) -> None:
+def _writer_forever(home: Path, wrote: Any = None) -> None:
     store = Store(home)
     i = 0
     while True:
         store.update_order("A", bump)
+        if wrote is not None:
+            wrote.set()
         i += 1
         store.upsert_orders("1", "98979", [order(f"O{i % 200}", f"2026-11-27T{i % 24:02d}:00:00Z")])
 
@@ -203,13 +206,12 @@ def test_killed_writer_leaves_a_store_that_opens(tmp_path: Path) -> None:
     rng = random.Random(7)
     last = 0
     for _ in range(12):
-        writer = ctx.Process(target=_writer_forever, args=(tmp_path,))
+        wrote = ctx.Event()
+        writer = ctx.Process(target=_writer_forever, args=(tmp_path, wrote))
         writer.start()
         # once it has written (however slow the machine), kill it at a random instant
-        deadline = time.monotonic() + 20
-        while Store(tmp_path).order("A").label_generation <= last:
-            assert time.monotonic() < deadline, "the writer wrote nothing in 20 s"
-            time.sleep(0.005)
+        # (the writer tells: opening the store here would wait for its lock)
+        assert wrote.wait(30), "the writer wrote nothing in 30 s"
         time.sleep(rng.uniform(0.0, 0.2))
         os.kill(writer.pid, signal.SIGKILL)  # type: ignore[arg-type]
         writer.join(10)
