@@ -39,6 +39,29 @@ class Context(Protocol):
     def sendcloud(self) -> SendcloudClient: ...
 
 
+class Service:
+    """A service over one context, with the shortcuts every service uses."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    def now(self) -> datetime:
+        return self.ctx.clock()
+
+    @property
+    def me(self) -> str:
+        """The identity written in this process's claims."""
+        return self.ctx.owner
+
+
 async def reread_order(ctx: Context, rec: OrderRecord) -> None:
     """Store the marketplace's own copy of an order cdtui has just changed there (an
     answer, a tracking update), so its status shows without waiting for the next sync.

@@ -37,7 +37,7 @@ from cdtui.claims import (
     release_claim,
     same_claim,
 )
-from cdtui.context import Context
+from cdtui.context import Context, Service
 from cdtui.errors import (
     AnnouncementFailed,
     BadCredentials,
@@ -158,34 +158,17 @@ class LabelPlan:
 # ---------------------------------------------------------------- service
 
 
-class LabelService:
+class LabelService(Service):
     """Label work over one context (settings, store, clients, clock and identity)."""
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.pushes = TrackingPushes(ctx)
         #: claims of this process whose purchase could not be recorded (the store could
         #: not be written): settled by the next reconcile like a dead process's claims
         self.given_up: set[tuple[str, datetime]] = set()
         #: shipping options cached during a bulk run, keyed by route and weight
         self.option_cache: dict[tuple[str, str, str, str], list[ShippingOption]] | None = None
-
-    # ---- shortcuts
-
-    @property
-    def store(self):  # type: ignore[no-untyped-def]
-        return self.ctx.store
-
-    @property
-    def settings(self):  # type: ignore[no-untyped-def]
-        return self.ctx.settings
-
-    def now(self) -> datetime:
-        return self.ctx.clock()
-
-    @property
-    def me(self) -> str:
-        return self.ctx.owner
 
     # ---- choices
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cdtui.claims import Skip, claim_is_live, reason, release_claim, same_claim
-from cdtui.context import Context, reread_order
+from cdtui.context import Context, Service, reread_order
 from cdtui.errors import (
     BadCredentials,
     CdtuiError,
@@ -36,7 +36,6 @@ from cdtui.models import (
     carrier_key,
 )
 from cdtui.orders.enums import PushStatus
-from cdtui.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +79,12 @@ def _mark_parcel_on_lines(rec: OrderRecord, push: TrackingPush) -> None:
             ln.parcels.append(parcel)
 
 
-class TrackingPushes:
+class TrackingPushes(Service):
     """The tracking updates of one context (its store, Octopia client and clock)."""
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self._carriers: dict[str, tuple[datetime, list[Carrier]]] = {}
-
-    @property
-    def store(self) -> Store:
-        return self.ctx.store
-
-    def now(self) -> datetime:
-        return self.ctx.clock()
-
-    @property
-    def me(self) -> str:
-        return self.ctx.owner
 
     # ---- carriers
 
