@@ -61,11 +61,11 @@ def _digest(order_json: bytes) -> bytes:
     return hashlib.sha256(order_json).digest()[:16]  # SHA-NI: faster than blake2b here
 
 
-def _record_json(rec: OrderRecord, order_json: bytes, summary: OrderSummary) -> bytes:
-    """The record's JSON, its summary then its order (always last) spliced in, the
-    order from bytes already serialised."""
+def _record_json(rec: OrderRecord, order_json: bytes, summary_json: bytes) -> bytes:
+    """The record's JSON, its summary (``_summary_json``) then its order (always last)
+    spliced in, both from bytes already serialised."""
     local = rec.__pydantic_serializer__.to_json(rec, exclude={"order"})
-    return b'%s,"summary":%s,"order":%s}' % (local[:-1], _summary_json(summary), order_json)
+    return b'%s,"summary":%s,"order":%s}' % (local[:-1], summary_json, order_json)
 
 
 #: per model class, the set of all its field names (shared by its complete instances)
@@ -134,9 +134,14 @@ class PreparedOrder(NamedTuple):
     order_at: int
     #: ``_digest`` of the order's JSON (what upserts compare and the sync index keeps)
     digest: bytes
+    #: where the summary's JSON starts in ``record_json`` (``,"order":`` follows it)
+    summary_at: int
 
     def order_json(self) -> bytes:
         return self.record_json[self.order_at : -1]
+
+    def summary_json(self) -> bytes:
+        return self.record_json[self.summary_at : self.order_at - len(_ORDER_KEY)]
 
 
 def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> bytes:
@@ -156,6 +161,8 @@ def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> b
     return members[1:-1]
 
 
+#: what separates a stored record's summary from its order (the last member)
+_ORDER_KEY = b',"order":'
 #: each state as a JSON string
 _STATE_JSON = {s: orjson.dumps(s.value) for s in State}
 
@@ -174,21 +181,22 @@ def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) 
         state=state,
         attention=attention,
     )
-    head = b'{"order_id":%s,"state":%s,"attention":%s,%s,"summary":%s,"order":' % (
+    start = b'{"order_id":%s,"state":%s,"attention":%s,%s,"summary":' % (
         orjson.dumps(order.order_id),
         _STATE_JSON[state],
         b"null" if attention is None else orjson.dumps(attention),
         members,
-        _summary_json(summary),
     )
+    summary_json = _summary_json(summary)
     return PreparedOrder(
         order.order_id,
         integration_id,
         seller_id,
         order.updated_at,
-        b"".join((head, order_json, b"}")),
-        len(head),
+        b"".join((start, summary_json, _ORDER_KEY, order_json, b"}")),
+        len(start) + len(summary_json) + len(_ORDER_KEY),
         _digest(order_json),
+        len(start),
     )
 
 

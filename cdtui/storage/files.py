@@ -31,13 +31,20 @@ TMP_SUFFIX = ".tmp"
 
 
 def atomic_write(
-    path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE, sync_dir: bool = True
+    path: Path,
+    data: bytes,
+    *,
+    mode: int = PRIVATE_FILE_MODE,
+    sync_dir: bool = True,
+    durable: bool = True,
 ) -> None:
     """Replace ``path`` with ``data``: temp file, fsync, rename, fsync the folder.
 
     A crash at any point leaves either the old file or the new one. The file gets
     exactly ``mode`` (whatever the umask). With ``sync_dir=False`` the caller fsyncs
-    the folder itself (once for many files). Raises ``OSError``.
+    the folder itself (once for many files). ``durable=False`` skips the fsyncs, for a
+    cache that checks its own content when read (a power cut may leave it torn).
+    Raises ``OSError``.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
@@ -48,7 +55,8 @@ def atomic_write(
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -56,7 +64,7 @@ def atomic_write(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    if sync_dir:
+    if sync_dir and durable:
         fsync_dir(path.parent)
 
 

@@ -9,6 +9,7 @@ views. See ``_Shard`` for what is cached when.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +31,17 @@ from cdtui.storage.fastmodels import (
 )
 from cdtui.storage.files import damaged_file, gc_paused
 from cdtui.storage.index import Entry, entry
-from cdtui.storage.tinyfile import _check_tables, _FileStorage, _open_db, _Table
+from cdtui.storage.rowsfile import read_rows, rows_path, write_rows
+from cdtui.storage.tinyfile import (
+    Stamp,
+    _check_tables,
+    _FileStorage,
+    _open_db,
+    _Table,
+    file_stamp,
+)
+
+log = logging.getLogger(__name__)
 
 _ORDERS_TABLE = "orders"
 #: a write of fewer orders than this to a file updates its cached rows in place; a
@@ -51,6 +62,9 @@ class _Unread(NamedTuple):
 #: what a shard caches for an order: its record, an imported order not yet read back,
 #: or an order from the file not yet validated
 _Stored = OrderRecord | PreparedOrder | _Unread
+#: an order staged for writing: (record JSON, what to cache, order digest or ``None``
+#: when not computed yet, summary JSON — also in the record JSON, kept for the rows file)
+Staging = tuple[bytes, _Stored, bytes | None, bytes]
 
 
 def _read(path: Path, stored: _Stored) -> OrderRecord:
@@ -153,15 +167,23 @@ class _Shard:
     def __init__(self, integration_id: str, path: Path) -> None:
         self.integration_id = integration_id
         self._records: dict[str, _Stored] | None = {}
-        #: built only when asked for (a process that never lists pays nothing for them)
+        #: built only when asked for (a process that never lists pays nothing for them),
+        #: from the rows file when it matches the order file, else from the order file
         self._rows: dict[str, OrderSummary] | None = None
+        #: the order file's stamp ``_rows`` were taken from (``None``: not known)
+        self._rows_stamp: Stamp | None = None
+        #: bumped whenever ``_rows`` is replaced (list caches compare it)
+        self.rows_version = 0
         self.digests: dict[str, bytes] = {}
         #: orders of the file seen damaged when it was loaded: order id -> why
         self.damaged: dict[str, str] = {}
         #: the orders of the file as loaded, until a cache has been built from them
         self._docs: dict[str, Any] | None = None
-        #: (records, digests, record JSON by order) of staged content not yet written
-        self._staged: tuple[dict[str, _Stored], dict[str, bytes], dict[str, bytes]] | None = None
+        #: (records, digests, record JSON by order, summary JSON by order) of staged
+        #: content not yet written
+        self._staged: (
+            tuple[dict[str, _Stored], dict[str, bytes], dict[str, bytes], dict[str, bytes]] | None
+        ) = None
         self.storage = _FileStorage(path, self._load, keep=False)
         self.storage.on_flushed = self._committed
         self.storage.on_discarded = self._rolled_back
@@ -214,12 +236,17 @@ class _Shard:
 
     def _load(self, path: Path, data: Any) -> None:
         self.digests = {}
+        self._set_rows(None, None)
         if data is None:
-            self._records, self._rows, self._docs = {}, None, None
+            self._records, self._docs = {}, None
             return
         _check_tables(path, data, {_ORDERS_TABLE})
-        self._records, self._rows = None, None
+        self._records = None
         self._docs = data.get(_ORDERS_TABLE, {})
+
+    def _set_rows(self, rows: dict[str, OrderSummary] | None, stamp: Stamp | None) -> None:
+        self._rows, self._rows_stamp = rows, stamp
+        self.rows_version += 1
 
     def _take_docs(self) -> dict[str, Any]:
         """The orders of the file as last loaded, parsed again if they were dropped."""
@@ -258,13 +285,26 @@ class _Shard:
         return self._records
 
     def _current_rows(self) -> dict[str, OrderSummary]:
+        """The summaries of the file as it is now: cached, else from its rows file when
+        that matches the file's content (``rowsfile``), else from the file itself."""
+        stamp = file_stamp(self.path)
+        if self._rows is not None and self._rows_stamp == stamp:
+            return self._rows
+        rows: dict[str, OrderSummary] | None = {}
+        if stamp is not None:  # else no file (yet, or any more): no orders
+            with gc_paused():
+                rows = read_rows(self.path, stamp)
+        if rows is not None:
+            self._set_rows(rows, stamp)
+            return rows
         self.storage.refresh()
-        if self._rows is None:
+        if self._rows is None or self._rows_stamp != self.storage.seen():
             docs = self._take_docs()
             path = self.path
             with gc_paused():
                 rows = {oid: _summary_of(path, oid, doc) for oid, doc in docs.items()}
-            self._rows, self._docs = rows, None
+            self._docs = None
+            self._set_rows(rows, self.storage.seen())
         return self._rows
 
     def view(self) -> tuple[dict[str, _Stored], dict[str, bytes]]:
@@ -314,17 +354,19 @@ class _Shard:
             for oid, doc_json in self._staged[2].items()
         }
 
-    def put(self, entries: dict[str, tuple[bytes, _Stored, bytes | None]]) -> None:
-        """Stage orders as (record JSON, record or prepared order, order digest or
-        ``None`` when not computed yet); written at the lock's end. Records are cached
-        as given, so they must already share their fields sets (``_share_fields_sets``)."""
+    def put(self, entries: dict[str, Staging]) -> None:
+        """Stage orders (``Staging``); written at the lock's end. Records are cached as
+        given, so they must already share their fields sets (``_share_fields_sets``)."""
         # Never rewrite a file holding something else than cdtui wrote: the orders read
         # from it and not yet validated are validated before it is staged.
         self.records(only_unread=True)
+        if self._rows is not None and self._rows_stamp != self.storage.seen():
+            self._set_rows(None, None)  # of another content: not a base to update
         records, digests = self.view()
         staged_json = self._staged[2] if self._staged is not None else {}
+        staged_summaries = self._staged[3] if self._staged is not None else {}
         new_digests = dict(digests)
-        for oid, (_, _, digest) in entries.items():
+        for oid, (_, _, digest, _) in entries.items():
             if digest is None:
                 new_digests.pop(oid, None)  # computed from the record when next compared
             else:
@@ -334,23 +376,48 @@ class _Shard:
             {**records, **{oid: e[1] for oid, e in entries.items()}},
             new_digests,
             {**staged_json, **{oid: e[0] for oid, e in entries.items()}},
+            {**staged_summaries, **{oid: e[3] for oid, e in entries.items()}},
         )
 
-    def _committed(self) -> None:
-        if self._staged is not None:
-            if self._rows is not None and (
-                not self._rows or len(self._staged[2]) > _ROWS_KEPT_BELOW
-            ):
-                # a batch (an import): parsing its JSON back here would tax every
-                # sync; the rows are rebuilt from the file if a list view asks
-                self._rows = None
-            elif self._rows is not None:  # keep the rows too (only the orders written)
-                try:
-                    self._rows = {**self._rows, **self._staged_rows()}
-                except (StoreError, KeyError, TypeError, ValueError):  # pragma: no cover
-                    self._rows = None  # our own JSON: never; rebuilt from the file then
-            self._records, self.digests, _ = self._staged
-            self._staged = None
+    def _committed(self, data: dict[str, dict[str, Any]]) -> None:
+        if self._staged is None:
+            return
+        records, digests, _, summaries = self._staged
+        stamp = self.storage.seen()
+        if self._rows is not None and (not self._rows or len(summaries) > _ROWS_KEPT_BELOW):
+            # a batch (an import): parsing its JSON back here would tax every sync; a
+            # list view reads the rows file written below
+            self._set_rows(None, None)
+        elif self._rows is not None:  # keep the rows too (only the orders written)
+            try:
+                self._set_rows({**self._rows, **self._staged_rows()}, stamp)
+            except (StoreError, KeyError, TypeError, ValueError):  # pragma: no cover
+                self._set_rows(None, None)  # our own JSON: never; rebuilt from the file
+        self._records, self.digests = records, digests
+        self._staged = None
+        self._write_rows_file(data, summaries, stamp)
+
+    def _write_rows_file(
+        self, data: dict[str, dict[str, Any]], summaries: dict[str, bytes], stamp: Stamp | None
+    ) -> None:
+        """The rows file of the content just written: the summaries of the orders written
+        now (``summaries``) and, for the others, the summary their stored record holds."""
+        docs = data.get(_ORDERS_TABLE)
+        if stamp is None or not isinstance(docs, dict):
+            return
+        rows: dict[str, Any] = {}
+        for oid, doc in docs.items():
+            summary = summaries.get(oid)
+            if summary is not None:
+                rows[oid] = orjson.Fragment(summary)
+            elif isinstance(doc, dict) and "summary" in doc:
+                rows[oid] = doc["summary"]
+            else:  # a record without its summary: list views read the order file
+                return
+        try:
+            write_rows(self.path, stamp, rows)
+        except OSError as exc:  # a cache: the order file, written, is what counts
+            log.warning("could not write %s: %s", rows_path(self.path), exc)
 
     def _rolled_back(self) -> None:
         self._staged = None

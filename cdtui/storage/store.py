@@ -53,11 +53,13 @@ from cdtui.storage.fastmodels import (
     _prepare,
     _record_json,
     _share_fields_sets,
+    _summary_json,
 )
 from cdtui.storage.files import damaged_file, gc_paused
 from cdtui.storage.index import Group, OrderIndex, entry
 from cdtui.storage.meta import MIGRATIONS, SCHEMA_VERSION
 from cdtui.storage.shards import (
+    Staging,
     _by_integration_then_id,
     _read,
     _Shard,
@@ -506,7 +508,7 @@ class Store:
         index = self._index(integration_id)
         groups: dict[int, Group | None] = {}
         views: dict[int, tuple[_Shard, dict[str, _Stored], dict[str, bytes]]] = {}
-        staged: dict[int, dict[str, tuple[bytes, _Stored, bytes | None]]] = {}
+        staged: dict[int, dict[str, Staging]] = {}
         changed = result.changed_ids
         for order_id, new in batch.items():
             number = shard_index(order_id, count)
@@ -524,10 +526,10 @@ class Store:
                 self._writes.touched[(integration_id, number)] = shard
             stored, digests = view[1], view[2]
             old = stored.get(order_id)
-            staging: tuple[bytes, _Stored, bytes | None]
+            staging: Staging
             digest = new.digest
             if old is None:
-                staging = (new.record_json, new, digest)
+                staging = (new.record_json, new, digest, new.summary_json())
                 result.imported += 1
             else:
                 order_json = new.order_json()
@@ -548,7 +550,8 @@ class Store:
                 rec = old.model_copy(update={"order": Order.model_validate_json(order_json)})
                 rec.state, rec.attention = derive_state(rec)
                 _share_fields_sets(rec)
-                staging = (_record_json(rec, order_json, summarize_record(rec)), rec, digest)
+                summary_json = _summary_json(summarize_record(rec))
+                staging = (_record_json(rec, order_json, summary_json), rec, digest, summary_json)
                 result.updated += 1
             entries = staged.get(number)
             if entries is None:
@@ -611,7 +614,7 @@ class Store:
         shards = [s for iid in ids for s in self._integration_shards(iid)]
         with gc_paused():  # one deferred collection instead of one per file
             views = [s.row_view() for s in shards]  # re-reads the files that changed
-        key = (tuple(ids), *(s.storage.version for s in shards))
+        key = (tuple(ids), *(s.rows_version for s in shards))
         if any(s._staged is not None for s in shards):  # inside a write: not cached
             cached = (key, _by_integration_then_id(views, len(ids)))
         else:
@@ -648,11 +651,12 @@ class Store:
             if new == current:  # an unchanged copy writes nothing
                 return new
             order_json = _order_json(new.order)
-            doc_json = _record_json(new, order_json, summarize_record(new))
+            summary_json = _summary_json(summarize_record(new))
+            doc_json = _record_json(new, order_json, summary_json)
             stored = OrderRecord.model_validate_json(doc_json)  # our own copy, checked
             _share_fields_sets(stored)
             shard.storage.check_unchanged(seen)
-            shard.put({order_id: (doc_json, stored, _digest(order_json))})
+            shard.put({order_id: (doc_json, stored, _digest(order_json), summary_json)})
         return new
 
     @_synchronized

@@ -59,7 +59,8 @@ class _FileStorage(Storage):
         #: bumped every time the content seen by this process changes
         self.version = 0
         self.on_dirty: Callable[[_FileStorage], None] | None = None
-        self.on_flushed: Callable[[], None] | None = None
+        #: called with the content written, once it is on disk
+        self.on_flushed: Callable[[dict[str, dict[str, Any]]], None] | None = None
         self.on_discarded: Callable[[], None] | None = None
 
     def _read_file(self) -> tuple[Stamp, Any] | None:
@@ -210,7 +211,7 @@ class _FileStorage(Storage):
         self._data = data if self._keep else None
         self.version += 1
         if self.on_flushed is not None:
-            self.on_flushed()
+            self.on_flushed(data)
 
     def discard(self) -> None:
         self.pending = None

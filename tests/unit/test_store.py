@@ -232,9 +232,11 @@ def test_one_change_rewrites_one_order_file(store: Store, integ_id: str, tmp_pat
     before = data_files(tmp_path)
     store.update_order("O7", lambda r: r.model_copy(update={"error": "boom"}))
     after = data_files(tmp_path)
-    changed = [name for name in after if before.get(name) != after[name]]
-    # (not the sync index either: only a sync's upserts bring it up to date)
-    assert changed == [str(shard_path(store, integ_id, "O7").relative_to(tmp_path))]
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    # the order file and the rows file beside it; not the sync index (only a sync's
+    # upserts bring it up to date)
+    written = shard_path(store, integ_id, "O7").relative_to(tmp_path)
+    assert changed == [str(written), str(written.with_suffix(".rows"))]
 
 
 def test_update_keeps_local_fields_and_recomputes_state(store: Store, integ_id: str) -> None:

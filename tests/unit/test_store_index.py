@@ -156,12 +156,15 @@ def test_orders_in_work_reads_only_the_files_holding_some(home: Path, reads: lis
 
 def test_a_label_save_writes_its_order_file_only(home: Path, reads: list[str]) -> None:
     """The index is the sync's: a label save does not rewrite it (its file's group is
-    left stale, ignored by the stamp rule), the next sync reads that one file."""
+    left stale, ignored by the stamp rule), the next sync reads that one file. (The
+    rows file beside the order file, its summaries for list views, is written too.)"""
     before = files(home)
     Store(home).update_order("O5", labelled)
     after = files(home)
-    assert [name for name in after if before.get(name) != after[name]] == [
-        str(shard_of(home, "O5").relative_to(home))
+    written = shard_of(home, "O5").relative_to(home)
+    assert sorted(name for name in after if before.get(name) != after[name]) == [
+        str(written),
+        str(written.with_suffix(".rows")),
     ]
     reads.clear()
     result = Store(home, clock=lambda: NOW).upsert_orders("1", "98979", list(map(order, IDS)))

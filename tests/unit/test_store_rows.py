@@ -25,6 +25,7 @@ from cdtui.orders.summary import (
 )
 from cdtui.storage import meta, shards
 from cdtui.storage.store import DEFAULT_SHARDS, Store, shard_index
+from cdtui.storage.tinyfile import _FileStorage
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -432,3 +433,92 @@ def test_items_are_the_lines_a_label_covers(store: Store) -> None:
     store.upsert_orders("1", "98979", [order("J", lines=only_request)])
     row = next(r for r in store.order_rows() if r.order_id == "J")
     assert row.item_quantity == 2  # nothing to ship: every line is shown
+
+
+# ---------------------------------------------------------------- the rows files
+
+
+def order_files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the order files parsed from now on (``.rows`` files are not)."""
+    seen: list[str] = []
+    real = _FileStorage._read_file
+
+    def spy(self: _FileStorage) -> Any:
+        if self.path.name != "meta.json":
+            seen.append(self.path.name)
+        return real(self)
+
+    monkeypatch.setattr(_FileStorage, "_read_file", spy)
+    return seen
+
+
+def test_a_cold_listing_reads_the_rows_files_not_the_order_files(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What makes the inbox's first paint fast: the summaries alone are read."""
+    written = sorted((tmp_path / "data" / "orders").glob("*/*.json"))
+    assert [p.with_suffix(".rows").exists() for p in written] == [True] * len(written)
+    read = order_files_read(monkeypatch)
+    fresh = Store(tmp_path)
+    rows = fresh.order_rows()
+    assert read == []
+    monkeypatch.undo()
+    assert rows == [summarize_record(r) for r in Store(tmp_path).orders()]
+    assert next(r for r in rows if r.order_id == "A").carrier == "Colissimo"
+
+
+def test_a_listing_from_rows_files_follows_another_process(store: Store, tmp_path: Path) -> None:
+    reader = Store(tmp_path)
+    assert len(reader.order_rows()) == len(ORDERS) + 2  # from the rows files
+    writer = Store(tmp_path)  # a second process: a label, then a new order
+    writer.update_order("B", with_label)
+    writer.upsert_orders("1", "98979", [order("N")])
+    rows = {r.order_id: r for r in reader.order_rows()}
+    assert rows["B"].labelled and rows["B"].carrier == "Colissimo"
+    assert "N" in rows
+    assert_rows_match_records(reader)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda raw: raw[: len(raw) // 2], id="torn"),
+        pytest.param(lambda raw: raw.replace(b"Cdiscount", b"Rakuten!!"), id="crc"),
+        pytest.param(lambda raw: b"", id="empty"),
+        pytest.param(
+            lambda raw: raw.replace(b'"summary_version":', b'"summary_version":9'), id="v"
+        ),
+    ],
+)
+def test_a_damaged_rows_file_is_not_believed(store: Store, tmp_path: Path, spoil: Any) -> None:
+    rows_file = shard_path(store, "1", "B").with_suffix(".rows")
+    rows_file.write_bytes(spoil(rows_file.read_bytes()))
+    assert_rows_match_records(Store(tmp_path))
+
+
+def test_a_rows_file_of_other_content_is_not_believed(store: Store, tmp_path: Path) -> None:
+    """An order file written without its rows file (a crash between the two, a copy
+    from a backup, a hand edit): the rows file no longer matches it and is ignored."""
+    path = shard_path(store, "1", "B")
+    rows_file = path.with_suffix(".rows")
+    old_rows = rows_file.read_bytes()
+    store.update_order("B", lambda r: r.model_copy(update={"error": "Carrier refused"}))
+    rows_file.write_bytes(old_rows)  # as if the process died before writing it
+    fresh = Store(tmp_path)
+    assert next(r for r in fresh.order_rows() if r.order_id == "B").error == "Carrier refused"
+    assert_rows_match_records(fresh)
+
+
+def test_an_unwritable_rows_file_does_not_fail_the_write(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shards, "write_rows", full_disk)
+    store.update_order("B", with_label)  # the order file is what counts
+    assert "could not write" in caplog.text
+    monkeypatch.undo()
+    fresh = Store(tmp_path)
+    assert next(r for r in fresh.order_rows() if r.order_id == "B").labelled
+    assert_rows_match_records(fresh)

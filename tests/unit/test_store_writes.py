@@ -86,9 +86,10 @@ def test_documents_are_the_bytes_pydantic_would_write() -> None:
     order_json = fastmodels._order_json(rec.order)
     assert order_json == rec.order.model_dump_json().encode()
     summary = summarize_record(rec)
-    record_json = fastmodels._record_json(rec, order_json, summary)
-    local = rec.model_dump_json(exclude={"order"}).encode()
     summary_json = orjson.dumps(summary.as_json())
+    assert fastmodels._summary_json(summary) == summary_json
+    record_json = fastmodels._record_json(rec, order_json, summary_json)
+    local = rec.model_dump_json(exclude={"order"}).encode()
     assert (
         record_json == local[:-1] + b',"summary":' + summary_json + b',"order":' + order_json + b"}"
     )
@@ -110,6 +111,7 @@ def test_a_prepared_order_is_the_record_pydantic_would_write(store: Store, statu
     assert OrderRecord.model_validate_json(prepared.record_json) == expected
     stored = orjson.loads(prepared.record_json)["summary"]
     assert summary_from_json(stored) == summarize_record(expected)
+    assert orjson.loads(prepared.summary_json()) == stored  # what the rows file gets
     assert prepared.order_json() == fastmodels._order_json(fetched)
     assert (prepared.order_id, prepared.updated_at) == (odd, fetched.updated_at)
 
@@ -150,7 +152,9 @@ def test_an_import_writes_every_file_and_fsyncs_each(
     assert result.imported == 80
     assert len(synced) >= 8 + 1  # every order file, then its folder
     files = sorted((tmp_path / "data" / "orders" / integ).iterdir())
-    assert [f.name for f in files] == [*(f"{i:03d}.json" for i in range(8)), "index"]
+    # each order file and its rows file (the summaries alone, for list views)
+    names = [name for i in range(8) for name in (f"{i:03d}.json", f"{i:03d}.rows")]
+    assert [f.name for f in files] == [*names, "index"]
     fresh = Store(tmp_path)
     assert sorted(r.order_id for r in fresh.orders()) == sorted(ids)
     # a parcel on the merchant's line: not to ship; the stored state is the derived one

@@ -150,9 +150,9 @@ def build_row(
         "state": state,
         "integration": fmt.safe(integration_name),
     }
-    haystack = " ".join([fold(order.order_id), *[fold(c) for c in cells.values()]])
-    if order.reason:
-        haystack += " " + fold(order.reason)
+    # folded once, joined: folding works letter by letter, so this is the folded parts
+    # joined, for a tenth of the calls (10,000 rows per inbox load)
+    haystack = fold(" ".join([order.order_id, *cells.values(), order.reason or ""]))
     return Row(
         order_id=order.order_id,
         integration_id=order.integration_id,
