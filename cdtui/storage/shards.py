@@ -28,6 +28,7 @@ from cdtui.storage.fastmodels import (
     _from_prepared,
     _order_json,
     _share_fields_sets,
+    _summary_json,
 )
 from cdtui.storage.files import damaged_file, gc_paused
 from cdtui.storage.index import Entry, entry
@@ -305,7 +306,23 @@ class _Shard:
                 rows = {oid: _summary_of(path, oid, doc) for oid, doc in docs.items()}
             self._docs = None
             self._set_rows(rows, self.storage.seen())
+            self._write_missing_rows_file(rows)
         return self._rows
+
+    def _write_missing_rows_file(self, rows: dict[str, OrderSummary]) -> None:
+        """Give an order file read for its rows the rows file it lacked (a store from an
+        older cdtui, a file rewritten by a migration or by hand), so the next listing
+        does not parse it again. No lock is needed: the rows file carries the stamp of
+        the content read, so if a writer replaced the order file meanwhile, this one is
+        simply not believed."""
+        stamp = self.storage.seen()
+        if stamp is None or self._staged is not None or self.damaged:
+            return
+        try:
+            summaries = {oid: orjson.Fragment(_summary_json(r)) for oid, r in rows.items()}
+            write_rows(self.path, stamp, summaries)
+        except OSError as exc:  # a cache: a read-only folder only costs speed
+            log.debug("could not write %s: %s", rows_path(self.path), exc)
 
     def view(self) -> tuple[dict[str, _Stored], dict[str, bytes]]:
         """(cached orders — records, or JSON not read yet —, known order digests) as

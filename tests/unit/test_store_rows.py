@@ -522,3 +522,19 @@ def test_an_unwritable_rows_file_does_not_fail_the_write(
     fresh = Store(tmp_path)
     assert next(r for r in fresh.order_rows() if r.order_id == "B").labelled
     assert_rows_match_records(fresh)
+
+
+def test_an_order_file_without_rows_file_gets_one_when_listed(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store from an older cdtui (or rewritten by a migration): the first listing
+    reads the order files and leaves their rows files, the next reads only those."""
+    for rows_file in (tmp_path / "data" / "orders").glob("*/*.rows"):
+        rows_file.unlink()
+    first = Store(tmp_path).order_rows()
+    assert len(list((tmp_path / "data" / "orders").glob("*/*.rows"))) == len(
+        list((tmp_path / "data" / "orders").glob("*/*.json"))
+    )
+    read = order_files_read(monkeypatch)
+    assert Store(tmp_path).order_rows() == first
+    assert read == []

@@ -54,7 +54,7 @@ from cdtui.tui.screens.report import ReportScreen
 from cdtui.tui.screens.scan import ScanScreen
 from cdtui.tui.widgets.footer import KeyFooter
 from cdtui.tui.widgets.line import FittedLine
-from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row
+from cdtui.tui.widgets.order_table import SORTS, OrderTable, Row, build_row, warm
 from cdtui.tui.widgets.plain import Label
 from cdtui.tui.widgets.run_panel import RunPanel
 from cdtui.tui.widgets.status_line import StatusLine
@@ -279,8 +279,19 @@ class InboxScreen(Screen[None]):
         if self._run_to_show is not None and message.generation >= self._run_to_show[0]:
             self._show_run(self._run_to_show[1])
             self._run_to_show = None
+        generation = message.generation
+        self.table.after_paint(lambda: self.warm_rows(generation))
         if first:
             self.call_after_refresh(_freeze_startup_objects)
+
+    @work(thread=True, group="inbox-warm", exit_on_error=False)
+    def warm_rows(self, generation: int) -> None:
+        """The rows' cells and search text, made after the rows are painted (see
+        ``Row``): the first search keystroke finds them ready. (The rows are not an
+        argument: a worker's description is made of its arguments' ``repr``.)"""
+        rows = self._all
+        with gc_paused():
+            warm(rows, lambda: self._loaded_generation == generation)
 
     def apply_filters(self) -> None:
         state_filter = FILTERS_BY_KEY[self.state_filter]

@@ -9,8 +9,10 @@ comprehension over prebuilt rows and a repaint of the visible lines only.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -69,28 +71,55 @@ _LAST = len(STATE_INFO)  # a state the table does not know sorts after the other
 
 @dataclass(slots=True)
 class Row:
-    """One order prepared for display, filtering and sorting (``cells``, by column key,
-    are screen text: printable, one line)."""
+    """One order prepared for display, filtering and sorting.
+
+    What sorting, the state filters and the head's counts need is computed when the row
+    is built; the other cells and the search text only when first asked for (the screen
+    shows ~40 rows of 10,000: the inbox paints before they are all made, and a worker
+    makes the rest just after). ``cells``, by column key, are screen text: printable,
+    one line."""
 
     order_id: str
     integration_id: str
     channel_id: str
     state: State
-    cells: dict[str, str]
+    #: the reference cell (every sort ends on it)
+    reference: str
+    #: the ship-by cell and its urgency (``fmt.Due``)
+    ship_by: str
     due: int
     attention: bool
     error: bool
     #: has a bought label that is not cancelled
     labelled: bool
-    haystack: str
     ship_ts: float
     date_ts: float
     #: late, due soon or later (``cdtui.orders.deadlines``) when still to ship, else None
-    deadline: Deadline | None = None
+    deadline: Deadline | None
+    #: what the other cells are made from
+    summary: OrderSummary
+    integration_name: str
+    #: made when first asked for (not compared: a row is the same made or not)
+    _cells: dict[str, str] | None = field(default=None, compare=False, repr=False)
+    _haystack: str | None = field(default=None, compare=False, repr=False)
 
     @property
-    def reference(self) -> str:
-        return self.cells["reference"]
+    def cells(self) -> dict[str, str]:
+        cells = self._cells
+        if cells is None:  # two threads may both make them: the same values, one kept
+            cells = self._cells = _cells(self)
+        return cells
+
+    @property
+    def haystack(self) -> str:
+        """The row's text as search compares it (``fold``): its id, cells and reason."""
+        haystack = self._haystack
+        if haystack is None:
+            # folded once, joined: folding works letter by letter, so this is the folded
+            # parts joined, for a tenth of the calls (10,000 rows per inbox load)
+            text = " ".join([self.order_id, *self.cells.values(), self.summary.reason or ""])
+            haystack = self._haystack = fold(text)
+        return haystack
 
     def sort_key(self, key: str) -> tuple[object, ...]:
         if key == "ship_by":
@@ -132,42 +161,63 @@ def build_row(
     due_at = order.ship_by
     ship_text, due = fmt.ship_by(due_at, now, open_=order.state in OPEN_STATES)
     ordered = order.ordered_at
+    return Row(
+        order.order_id,
+        order.integration_id,
+        order.channel_id,
+        order.state,
+        # every cell is screen text: API strings through fmt.safe (a newline in a
+        # reference must not forge a row, nor an escape reach the terminal)
+        fmt.safe(order.reference),
+        ship_text,
+        due,
+        order.attention is not None,
+        bool(order.error),
+        order.labelled,
+        due_at.timestamp() if due_at else _FAR,
+        ordered.timestamp() if ordered else 0.0,
+        order_due(order, now, margin) if due_at else None,
+        order,
+        integration_name,
+    )
+
+
+def _cells(row: Row) -> dict[str, str]:
+    order = row.summary
     state = fmt.state_label(order)
     if order.reason_word:  # not shippable: why, in a word ("shipped", "warehouse", ...)
         state = order.reason_word
     if order.attention or order.error:  # "!": counted in "need attention"
         state = "! " + state
-    # every cell is screen text: API strings through fmt.safe (a newline in a reference
-    # must not forge a row, nor an escape reach the terminal)
-    cells = {
-        "reference": fmt.safe(order.reference),
+    return {
+        "reference": row.reference,
         "channel": fmt.safe(order.channel_name),
-        "date": fmt.short_datetime(ordered),
-        "ship_by": ship_text,
+        "date": fmt.short_datetime(order.ordered_at),
+        "ship_by": row.ship_by,
         "customer": fmt.safe(order.customer),
         "destination": fmt.destination_parts(order.country_code, order.postal_code, order.city),
         "items": fmt.items_summary(order.item_lines, order.item_quantity, order.item_title),
         "state": state,
-        "integration": fmt.safe(integration_name),
+        "integration": fmt.safe(row.integration_name),
     }
-    # folded once, joined: folding works letter by letter, so this is the folded parts
-    # joined, for a tenth of the calls (10,000 rows per inbox load)
-    haystack = fold(" ".join([order.order_id, *cells.values(), order.reason or ""]))
-    return Row(
-        order_id=order.order_id,
-        integration_id=order.integration_id,
-        channel_id=order.channel_id,
-        state=order.state,
-        cells=cells,
-        due=due,
-        attention=order.attention is not None,
-        error=bool(order.error),
-        labelled=order.labelled,
-        haystack=haystack,
-        ship_ts=due_at.timestamp() if due_at else _FAR,
-        date_ts=ordered.timestamp() if ordered else 0.0,
-        deadline=order_due(order, now, margin) if due_at else None,
-    )
+
+
+#: rows ``warm`` makes between two pauses (~2 ms of work)
+_WARM_BATCH = 100
+
+
+def warm(rows: list[Row], still_wanted: Callable[[], bool]) -> None:
+    """Make every row's cells and search text now, so that the first search keystroke
+    does not. For a worker thread: it pauses every ~2 ms, so the event loop never
+    waits long for the interpreter (a thread otherwise keeps it 5 ms at a time, and
+    the screen being painted would wait); stops early when ``still_wanted`` says the
+    rows were replaced."""
+    for start in range(0, len(rows), _WARM_BATCH):
+        if not still_wanted():
+            return
+        for row in rows[start : start + _WARM_BATCH]:
+            row.haystack  # noqa: B018  # made and kept by the property
+        time.sleep(0.001)
 
 
 def layout(width: int) -> list[tuple[int, int]]:
@@ -248,6 +298,7 @@ class OrderTable(ScrollView, can_focus=True):
         self.empty_text = "No orders"
         self._layout_width = -1
         self._layout: list[tuple[int, int]] = []
+        self._after_paint: Callable[[], object] | None = None
 
     # ------------------------------------------------------------ data
 
@@ -263,6 +314,13 @@ class OrderTable(ScrollView, can_focus=True):
                     break
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self.cursor = min(index, max(0, len(rows) - 1))
+        self.refresh()
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the rows now shown have been painted (not merely laid
+        out, as ``call_after_refresh`` would): work that can wait must not hold up the
+        first paint."""
+        self._after_paint = callback
         self.refresh()
 
     @property
@@ -341,6 +399,9 @@ class OrderTable(ScrollView, can_focus=True):
         if not self.rows:
             text = f"  {self.empty_text}" if y == 2 else ""
             return Strip([Segment(text.ljust(width), base + Style(dim=True))], width)
+        if self._after_paint is not None:  # after this paint (a message, handled later)
+            self.call_later(self._after_paint)
+            self._after_paint = None
         if index >= len(self.rows):
             return Strip([Segment(" " * width, base)], width)
         return self._row(self.rows[index], index == self.cursor, width, base)
