@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,9 +147,11 @@ class SyncRunner:
         fatal: CdtuiError | None = None
         try:
             # Validating a page allocates thousands of objects, and the collector would
-            # walk them again and again while the import runs; each page's short-lived
-            # cycles are collected after it instead, from the youngest generation only
-            # (promoting what survives would bring a full collection forward).
+            # walk them again and again while the import runs. Almost none is in a
+            # cycle (10,000 orders leave ~4,400 cyclic objects, mostly HTTP ones), so
+            # nothing is collected until the import ends: collecting the youngest
+            # generation after each page walked that page's models, still referenced
+            # by the pager, and cost 5% of the import.
             with gc_paused():
                 catchup, import_ok = await self._import(integ, started, report, notify)
         except CdtuiError as exc:
@@ -233,7 +234,6 @@ class SyncRunner:
                             else:
                                 anonymous += 1
                         notify(SyncProgress(integ.id, "import", len(found), None))
-                        gc.collect(0)  # the page's own short-lived cycles (HTTP objects)
                 total = await octopia.count_orders(
                     integ.seller_id, sales_channel_id=channel, updated_at_min=since
                 )
