@@ -38,7 +38,7 @@ from cdtui.errors import (
 from cdtui.labels import LabelService
 from cdtui.models import Integration, OrderRecord
 from cdtui.orders.enums import PushStatus, State
-from cdtui.storage.store import PreparedOrder, gc_paused
+from cdtui.storage.store import KnownOrder, PreparedOrder, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class SyncRunner:
         since, catchup = import_window(integ, started)
         octopia, store = self.ctx.octopia, self.ctx.store
         channels: list[str | None] = [None] if integ.all_channels else list(integ.channels)
-        found: dict[str, PreparedOrder] = {}
+        found: dict[str, PreparedOrder | KnownOrder] = {}
         skipped: dict[str, str] = {}
         complete = True
         for channel in channels:

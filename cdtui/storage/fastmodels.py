@@ -18,6 +18,9 @@ to ``model_validate``) fail first, and the row named below says what is at stake
   builds no ``OrderRecord`` and keeps bytes, not models, per page. Rows:
   ``benchmarks/run.py`` "import 10,000 orders vs fetching the same pages" (≤ 1.3×)
   and its "of which the store" line; ``bench_store.py`` "upsert of new orders".
+- ``KnownOrder`` — an order the sync index vouches for is only serialised for its
+  digest: no summary, no state, no record JSON. Row: ``benchmarks/run.py`` "sync that
+  finds nothing new" (< 150 ms).
 - ``_summary_json`` — the summary stored beside each record is serialised by orjson
   from the NamedTuple itself (datetimes and the state enum natively) instead of going
   through ``OrderSummary.as_json()``: 3 µs instead of 12 per order. Row:
@@ -144,6 +147,20 @@ class PreparedOrder(NamedTuple):
         return self.record_json[self.summary_at : self.order_at - len(_ORDER_KEY)]
 
 
+class KnownOrder(NamedTuple):
+    """A fetched order the sync index already holds as it is (same ``updatedAt``, same
+    digest) when ``Store.prepare_orders`` looked: no record JSON is made for it — in a
+    sync that finds nothing new, that is every order. ``upsert_orders`` checks again
+    under the lock and prepares it then if its file changed meanwhile."""
+
+    order_id: str
+    integration_id: str
+    seller_id: str
+    updated_at: datetime | None
+    digest: bytes
+    order: Order
+
+
 def _new_record_members(integration_id: str, seller_id: str, now: datetime) -> bytes:
     """The JSON members every new record of a batch shares: all but ``order_id``,
     ``state``, ``attention`` and ``order``, as pydantic writes them (defaults included,
@@ -167,10 +184,18 @@ _ORDER_KEY = b',"order":'
 _STATE_JSON = {s: orjson.dumps(s.value) for s in State}
 
 
-def _prepare(order: Order, integration_id: str, seller_id: str, members: bytes) -> PreparedOrder:
+def _prepare(
+    order: Order,
+    integration_id: str,
+    seller_id: str,
+    members: bytes,
+    order_json: bytes | None = None,
+) -> PreparedOrder:
     """One order as a new record: only its id, state, summary and document are its own
-    (no record model is built; ``test_store_writes`` checks the result against one)."""
-    order_json = _order_json(order)
+    (no record model is built; ``test_store_writes`` checks the result against one).
+    ``order_json``: the order's ``_order_json`` when already made."""
+    if order_json is None:
+        order_json = _order_json(order)
     state = order_state(order)
     attention = marketplace_attention(order, state)
     summary = summarize(

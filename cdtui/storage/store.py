@@ -45,6 +45,7 @@ from cdtui.orders.states import derive_state
 from cdtui.orders.summary import OrderSummary, summarize_record
 from cdtui.storage import announced, meta
 from cdtui.storage.fastmodels import (
+    KnownOrder,
     PreparedOrder,
     _digest,
     _from_prepared,
@@ -456,17 +457,45 @@ class Store:
                 return shard, rec
         return None
 
+    @_synchronized
     def prepare_orders(
         self, integration_id: str, seller_id: str, orders: Iterable[Order]
-    ) -> list[PreparedOrder]:
-        """Serialise fetched orders for ``upsert_orders``: no lock and no file, so an
-        import calls it as each page arrives and lets the page's models go."""
+    ) -> list[PreparedOrder | KnownOrder]:
+        """Serialise fetched orders for ``upsert_orders``: no inter-process lock and no
+        order file read, so an import calls it as each page arrives and lets the page's
+        models go. An order the sync index already holds as it is stays a
+        ``KnownOrder`` (its model and digest): a sync that finds nothing new builds no
+        record for it."""
         integration_id = str(integration_id)
-        members = _new_record_members(integration_id, seller_id, self._clock())
-        return [_prepare(order, integration_id, seller_id, members) for order in orders]
+        members = b""
+        index = self._index(integration_id)
+        count = self._shard_count()
+        groups: dict[int, Group | None] = {}
+        prepared: list[PreparedOrder | KnownOrder] = []
+        for order in orders:
+            order_id = order.order_id
+            order_json = _order_json(order)
+            digest = _digest(order_json)
+            number = shard_index(order_id, count)
+            if number not in groups:
+                groups[number] = self._vouched(index, integration_id, number)
+            group = groups[number]
+            if group is not None and group["orders"].get(order_id) == entry(
+                order.updated_at, digest
+            ):
+                prepared.append(
+                    KnownOrder(order_id, integration_id, seller_id, order.updated_at, digest, order)
+                )
+                continue
+            members = members or _new_record_members(integration_id, seller_id, self._clock())
+            prepared.append(_prepare(order, integration_id, seller_id, members, order_json))
+        return prepared
 
     def upsert_orders(
-        self, integration_id: str, seller_id: str, orders: Iterable[Order | PreparedOrder]
+        self,
+        integration_id: str,
+        seller_id: str,
+        orders: Iterable[Order | PreparedOrder | KnownOrder],
     ) -> UpsertResult:
         """Store a batch of marketplace orders in one locked pass.
 
@@ -478,9 +507,9 @@ class Store:
         """
         integration_id = str(integration_id)
         members = b""
-        batch: dict[str, PreparedOrder] = {}
+        batch: dict[str, PreparedOrder | KnownOrder] = {}
         for order in orders:  # a repeated order (paging overlap): the last one wins
-            if not isinstance(order, PreparedOrder):
+            if isinstance(order, Order):
                 members = members or _new_record_members(integration_id, seller_id, self._clock())
                 order = _prepare(order, integration_id, seller_id, members)
             elif (order.integration_id, order.seller_id) != (integration_id, seller_id):
@@ -497,7 +526,7 @@ class Store:
     def _upsert(
         self,
         integration_id: str,
-        batch: dict[str, PreparedOrder],
+        batch: dict[str, PreparedOrder | KnownOrder],
         count: int,
         result: UpsertResult,
     ) -> None:
@@ -509,6 +538,7 @@ class Store:
         groups: dict[int, Group | None] = {}
         views: dict[int, tuple[_Shard, dict[str, _Stored], dict[str, bytes]]] = {}
         staged: dict[int, dict[str, Staging]] = {}
+        members = b""  # of a new record, made once if a known order must be prepared
         changed = result.changed_ids
         for order_id, new in batch.items():
             number = shard_index(order_id, count)
@@ -524,6 +554,10 @@ class Store:
                 shard = self._shard(integration_id, number)
                 view = views[number] = (shard, *shard.view())
                 self._writes.touched[(integration_id, number)] = shard
+            if isinstance(new, KnownOrder):  # its file changed since it was vouched for
+                if not members:
+                    members = _new_record_members(integration_id, new.seller_id, self._clock())
+                new = _prepare(new.order, integration_id, new.seller_id, members)
             stored, digests = view[1], view[2]
             old = stored.get(order_id)
             staging: Staging

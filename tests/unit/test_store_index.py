@@ -18,9 +18,10 @@ import pytest
 
 from cdtui.models import LabelInfo, Order, OrderRecord
 from cdtui.orders.summary import OrderSummary
+from cdtui.storage import fastmodels
 from cdtui.storage import index as index_mod
 from cdtui.storage.files import write_json
-from cdtui.storage.store import Store, UpsertResult, shard_index
+from cdtui.storage.store import KnownOrder, Store, UpsertResult, shard_index
 from cdtui.storage.tinyfile import _FileStorage
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -123,6 +124,45 @@ def test_a_sync_that_finds_nothing_new_reads_no_order_file_and_writes_none(
     assert fresh.orders_in_work(integration_id="1") == []
     assert fresh.damaged("1") == []
     assert reads == [] and files(home) == before
+
+
+def test_orders_the_index_holds_as_they_are_are_not_made_records(
+    home: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a sync that finds nothing new saves: no summary, state or record JSON is
+    made for an order the index already holds as it is; a changed or new one is."""
+    summarized: list[str] = []
+    real = fastmodels.summarize
+    monkeypatch.setattr(
+        fastmodels, "summarize", lambda o, **kw: (summarized.append(o.order_id), real(o, **kw))[1]
+    )
+    fresh = Store(home, clock=lambda: NOW)
+    batch = [order(i) for i in IDS[:30]] + [order("O3", "Shipped", "11:00:00"), order("N1")]
+    prepared = fresh.prepare_orders("1", "98979", batch)
+    assert sorted(summarized) == ["N1", "O3"]
+    assert sum(isinstance(p, KnownOrder) for p in prepared) == 30
+    result = fresh.upsert_orders("1", "98979", prepared)
+    assert counts(result) == (1, 1, 29)  # O3 is there twice: the last copy wins
+    assert Store(home).order("O3").marketplace_status == "Shipped"
+    assert reads and set(reads) <= {shard_of(home, i).name for i in ("O3", "N1")}
+
+
+def test_a_known_order_whose_file_changed_before_the_upsert_is_compared_for_real(
+    home: Path,
+) -> None:
+    """Prepared as known, then another process writes its file (a label saved) before
+    this one's upsert: the order is checked again under the lock, nothing is lost."""
+    syncing = Store(home, clock=lambda: NOW)
+    prepared = syncing.prepare_orders("1", "98979", [order(i) for i in IDS])
+    assert all(isinstance(p, KnownOrder) for p in prepared)
+    Store(home).update_order("O5", labelled)  # the other process
+    newer = order("O6", "Shipped", "11:00:00")  # and a change on the marketplace
+    prepared += syncing.prepare_orders("1", "98979", [newer])
+    result = syncing.upsert_orders("1", "98979", prepared)
+    assert counts(result) == (0, 1, len(IDS) - 1)
+    fresh = Store(home)
+    assert fresh.order("O5").label is not None and fresh.order("O6").marketplace_status == "Shipped"
+    assert {r.order_id for r in fresh.orders()} == set(IDS)
 
 
 def test_only_the_files_of_changed_and_new_orders_are_read(home: Path, reads: list[str]) -> None:
