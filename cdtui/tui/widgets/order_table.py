@@ -9,6 +9,7 @@ comprehension over prebuilt rows and a repaint of the visible lines only.
 from __future__ import annotations
 
 import re
+import textwrap
 import time
 import unicodedata
 from collections.abc import Callable
@@ -129,7 +130,7 @@ class Row:
         if key == "state":
             info = STATE_INFO.get(self.state)
             return (info.sort if info else _LAST, self.ship_ts)
-        return (self.cells[key].casefold(), self.reference)
+        return (fold(self.cells[key]), self.reference)  # "Émilie" among the E's
 
 
 #: combining marks (accents) once letters are decomposed (NFKD)
@@ -396,9 +397,10 @@ class OrderTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header(width, base)
         index = int(self.scroll_y) + y - 1
-        if not self.rows:
-            text = f"  {self.empty_text}" if y == 2 else ""
-            return Strip([Segment(text.ljust(width), base + Style(dim=True))], width)
+        if not self.rows:  # the message, wrapped from the third line on
+            lines = textwrap.wrap(self.empty_text, max(10, width - 4))
+            text = f"  {lines[y - 2]}" if 2 <= y < 2 + len(lines) else ""
+            return Strip([Segment(text.ljust(width)[:width], base + Style(dim=True))], width)
         if self._after_paint is not None:  # after this paint (a message, handled later)
             self.call_later(self._after_paint)
             self._after_paint = None
