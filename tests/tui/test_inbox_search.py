@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from tui_helpers import screen_text, type_text, wait_for
 
 from cdtui.models import State
@@ -102,3 +103,36 @@ async def test_search_of_accented_names_from_a_plain_query(synced_home: Path) ->
             with_accents = filter_rows(rows, every, None, None, word.upper())
             without = filter_rows(rows, every, None, None, plain)
             assert with_accents and with_accents == without, word
+
+
+async def test_keys_typed_in_one_burst_after_slash_go_to_the_search(synced_home: Path) -> None:
+    """A fast typist (or a busy moment, keys queued): ``/`` then ``lefevre`` arrive
+    together. Every letter after the ``/`` is search text, none a command (``l``
+    label, ``f`` filter, ``r`` refuse)."""
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        filter_before = screen.state_filter
+        for key in ["slash", *"lefevre"]:  # posted at once, processed after
+            app.post_message(events.Key(key, "/" if key == "slash" else key))
+        await wait_for(pilot, lambda: screen._search == "lefevre")
+        assert screen.state_filter == filter_before and app.screen is screen
+
+
+async def test_a_slash_typed_in_the_search_is_text(synced_home: Path) -> None:
+    app = CdtuiApp(synced_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        await pilot.press("0")
+        table = screen.query_one(OrderTable)
+        day = table.rows[0].cells["date"][:5]  # "26/11"
+        assert "/" in day
+        await pilot.press("slash")
+        await type_text(pilot, day)
+        await wait_for(pilot, lambda: screen._search == day)
+        assert table.rows and all(day in r.haystack for r in table.rows)
+        assert any(r.cells["date"].startswith(day) for r in table.rows)

@@ -131,7 +131,9 @@ class InboxScreen(Screen[None]):
         Binding("P", "reprint_batch", "Reprint batch", show=False, id="inbox.reprint_batch"),
         Binding("R", "retry_failed", "Retry failed", id="inbox.retry"),
         Binding("w", "hide_results", "Hide results", show=False, id="inbox.hide_results"),
-        Binding("slash", "search", "Search", id="inbox.search"),
+        # priority: handled as the app reads it, before the keys typed after it are
+        # handed on, so they reach the search and do not act as commands
+        Binding("slash", "search", "Search", id="inbox.search", priority=True),
         Binding("S", "scan", "Scan to ship", show=False, id="inbox.scan"),
         Binding("f", "next_filter", "Filter", id="inbox.filter"),
         *[
@@ -347,7 +349,13 @@ class InboxScreen(Screen[None]):
     # ------------------------------------------------------------ search & filters
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        search = self.query_one("#search", Input)
+        if search.has_focus:  # a "/" typed in the search ("26/11") is text
+            search.insert_text_at_cursor("/")
+            return
+        # focused now, not on the next turn of the loop (``focus()``): the keys typed
+        # after the "/", queued behind it, must reach the search
+        self.set_focus(search)
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
