@@ -69,6 +69,9 @@ async def test_sorting_by_customer_ignores_accents(synced_home: Path) -> None:
         await wait_for(pilot, lambda: loaded(app))
         await pilot.press("0")  # every state
         table = app.screen.query_one(OrderTable)
+        await pilot.press("b")  # the order date: no column for it at 80 columns
+        await pilot.pause()
+        assert "Sorted by order date (newest first)" in screen_text(app)
         while table.sort_key != "customer":
             await pilot.press("b")
         await pilot.pause()

@@ -418,6 +418,9 @@ class InboxScreen(Screen[None]):
         self.table.sort_key = keys[(keys.index(self.table.sort_key) + 1) % len(keys)]
         self._all.sort(key=lambda r: r.sort_key(self.table.sort_key))
         self.apply_filters()
+        # said in the status line too: at 80 columns the head line may have no room for
+        # it, and the sorted column may not be shown (the order date)
+        self.app.notify(f"Sorted by {dict(SORTS)[self.table.sort_key]}")
 
     # ------------------------------------------------------------ selection
 
