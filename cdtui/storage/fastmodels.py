@@ -190,12 +190,16 @@ def _prepare(
     seller_id: str,
     members: bytes,
     order_json: bytes | None = None,
+    digest: bytes | None = None,
 ) -> PreparedOrder:
     """One order as a new record: only its id, state, summary and document are its own
     (no record model is built; ``test_store_writes`` checks the result against one).
-    ``order_json``: the order's ``_order_json`` when already made."""
+    ``order_json`` and ``digest``: the order's ``_order_json`` and its ``_digest`` when
+    already made."""
     if order_json is None:
         order_json = _order_json(order)
+    if digest is None:
+        digest = _digest(order_json)
     state = order_state(order)
     attention = marketplace_attention(order, state)
     summary = summarize(
@@ -220,7 +224,7 @@ def _prepare(
         order.updated_at,
         b"".join((start, summary_json, _ORDER_KEY, order_json, b"}")),
         len(start) + len(summary_json) + len(_ORDER_KEY),
-        _digest(order_json),
+        digest,
         len(start),
     )
 

@@ -118,6 +118,11 @@ class OrderIndex:
         log.warning("the sync index %s %s; it is rebuilt from the order files", self.path, why)
         self._groups, self._written = {}, {}
 
+    def has_group(self, shard: int) -> bool:
+        """Whether the index holds a group for the order file at all (trusted or not):
+        without one, the file's stamp need not be looked at."""
+        return str(shard) in self._groups
+
     def group(self, shard: int, stamp: Stamp | None) -> Group | None:
         """The group of an order file, if it is trusted for the file's ``stamp``."""
         group = self._groups.get(str(shard))

@@ -177,6 +177,7 @@ class Store:
         self._depth = 0
         self._writes = PendingWrites()
         self._shards: dict[tuple[str, int], _Shard] = {}
+        self._paths: dict[tuple[str, int], Path] = {}
         #: the sync index of each integration (``index.py``)
         self._indexes: dict[str, OrderIndex] = {}
         self._integrations_cache: tuple[int, dict[str, Integration]] = (-1, {})
@@ -384,8 +385,7 @@ class Store:
         key = (integration_id, index)
         shard = self._shards.get(key)
         if shard is None:
-            path = self.data_dir / "orders" / integration_id / f"{index:03d}.json"
-            shard = _Shard(integration_id, path)
+            shard = _Shard(integration_id, self._shard_path(integration_id, index))
             # only the upserts of a sync bring the sync index up to date (they mark the
             # files they read or write as touched); any other write (a label saved, a
             # claim) leaves its file's group stale, which the stamp rule ignores, so a
@@ -407,11 +407,22 @@ class Store:
     def _vouched(self, index: OrderIndex, integration_id: str, number: int) -> Group | None:
         """The index group of an order file if it vouches for the file as it is on disk
         now (never for a file with changes of this transaction not written yet)."""
+        if not index.has_group(number):
+            return None
         shard = self._shards.get((integration_id, number))
         if shard is not None and shard.staged:
             return None
-        path = self.data_dir / "orders" / integration_id / f"{number:03d}.json"
-        return index.group(number, file_stamp(path))
+        return index.group(number, file_stamp(self._shard_path(integration_id, number)))
+
+    def _shard_path(self, integration_id: str, number: int) -> Path:
+        """The order file's path (kept: a sync asks for it per page and file)."""
+        key = (integration_id, number)
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = (
+                self.data_dir / "orders" / integration_id / f"{number:03d}.json"
+            )
+        return path
 
     def _integration_ids(self, integration_id: str | None) -> list[str]:
         """The one integration asked for (``NotFoundLocally`` if unknown), else all."""
@@ -488,7 +499,7 @@ class Store:
                 )
                 continue
             members = members or _new_record_members(integration_id, seller_id, self._clock())
-            prepared.append(_prepare(order, integration_id, seller_id, members, order_json))
+            prepared.append(_prepare(order, integration_id, seller_id, members, order_json, digest))
         return prepared
 
     def upsert_orders(
