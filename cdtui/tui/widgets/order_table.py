@@ -394,6 +394,9 @@ class OrderTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
+        if self._after_paint is not None:  # after this paint (a message, handled later)
+            self.call_later(self._after_paint)
+            self._after_paint = None
         if y == 0:
             return self._header(width, base)
         index = int(self.scroll_y) + y - 1
@@ -401,9 +404,6 @@ class OrderTable(ScrollView, can_focus=True):
             lines = textwrap.wrap(self.empty_text, max(10, width - 4))
             text = f"  {lines[y - 2]}" if 2 <= y < 2 + len(lines) else ""
             return Strip([Segment(text.ljust(width)[:width], base + Style(dim=True))], width)
-        if self._after_paint is not None:  # after this paint (a message, handled later)
-            self.call_later(self._after_paint)
-            self._after_paint = None
         if index >= len(self.rows):
             return Strip([Segment(" " * width, base)], width)
         return self._row(self.rows[index], index == self.cursor, width, base)
