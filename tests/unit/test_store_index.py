@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import random
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from store_reads import order_files_read
 
 from cdtui.models import LabelInfo, Order, OrderRecord
 from cdtui.orders.summary import OrderSummary
@@ -22,7 +22,6 @@ from cdtui.storage import fastmodels
 from cdtui.storage import index as index_mod
 from cdtui.storage.files import write_json
 from cdtui.storage.store import KnownOrder, Store, UpsertResult, shard_index
-from cdtui.storage.tinyfile import _FileStorage
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SHARDS = 8
@@ -69,18 +68,9 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the order files read from now on."""
-    seen: list[str] = []
-    real = _FileStorage._read_file
-
-    def spy(self: _FileStorage) -> Any:
-        if self.path.name != "meta.json":
-            seen.append(self.path.name)
-        return real(self)
-
-    monkeypatch.setattr(_FileStorage, "_read_file", spy)
-    yield seen
+    return order_files_read(monkeypatch)
 
 
 def files(home: Path) -> dict[str, tuple[int, int, int]]:

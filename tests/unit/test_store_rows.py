@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from store_reads import order_files_read
 
 from cdtui import cli
 from cdtui.errors import StoreError
@@ -25,7 +26,6 @@ from cdtui.orders.summary import (
 )
 from cdtui.storage import meta, shards
 from cdtui.storage.store import DEFAULT_SHARDS, Store, shard_index
-from cdtui.storage.tinyfile import _FileStorage
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -436,20 +436,6 @@ def test_items_are_the_lines_a_label_covers(store: Store) -> None:
 
 
 # ---------------------------------------------------------------- the rows files
-
-
-def order_files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the order files parsed from now on (``.rows`` files are not)."""
-    seen: list[str] = []
-    real = _FileStorage._read_file
-
-    def spy(self: _FileStorage) -> Any:
-        if self.path.name != "meta.json":
-            seen.append(self.path.name)
-        return real(self)
-
-    monkeypatch.setattr(_FileStorage, "_read_file", spy)
-    return seen
 
 
 def test_a_cold_listing_reads_the_rows_files_not_the_order_files(
